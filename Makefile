@@ -1,0 +1,77 @@
+# Makefile: builds bin/iscgobs, its tests, and runs them. See README.md.
+#
+#   make                 the service binary (bin/iscgobs)
+#   make run             install what is missing, embedded PostgreSQL, demo year, serve
+#   make test            every test, plain and under AddressSanitizer and UBSan
+#   make bench           the performance measurements (bench/RESULTS.md)
+#   make SANITIZER=address|undefined   a sanitizer build in build/address or build/undefined
+
+PKGS      := libpq libmicrohttpd openssl libxml-2.0 jansson libcurl
+CC        ?= cc
+SANITIZER ?=
+BUILD     := build/$(if $(SANITIZER),$(SANITIZER),release)
+
+WARN   := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+          -Wno-format-nonliteral
+CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -pthread \
+          -Icommon -Ireference-data -Icollector -Iaggregator -Iexporters \
+          $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -pthread -lm
+ifneq ($(SANITIZER),)
+CFLAGS  += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -O1
+LDFLAGS += -fsanitize=$(SANITIZER)
+ifeq ($(SANITIZER),undefined)
+CFLAGS  += -fno-sanitize-recover=all
+endif
+endif
+
+LIB_SRC := $(wildcard common/*.c reference-data/*.c collector/*.c aggregator/*.c exporters/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/reference-data/refdata.o
+REF_FILES := $(wildcard reference-data/*.csv reference-data/*.xsd)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BIN := $(if $(SANITIZER),$(BUILD)/iscgobs,bin/iscgobs)
+
+.PHONY: all run test unit bench clean check-deps format
+all: $(BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/reference-data/refdata.o: reference-data/refdata.S $(REF_FILES)
+	@mkdir -p $(dir $@)
+	$(CC) -c $< -Wa,-Ireference-data -o $@ $(if $(SANITIZER),-fsanitize=$(SANITIZER))
+
+$(BUILD)/libiscgobs.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/cli/iscgobs.o $(BUILD)/libiscgobs.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libiscgobs.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libiscgobs.a $(LDLIBS) -lcmocka
+
+# Build and run the unit tests of this build flavour only (no database needed).
+unit: $(BIN) $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+run:
+	@scripts/run.sh
+
+test:
+	@scripts/test.sh
+
+bench:
+	@bench/run.sh
+
+check-deps:
+	@scripts/deps.sh --check
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)
