@@ -14,7 +14,7 @@ BUILD     := build/$(if $(SANITIZER),$(SANITIZER),release)
 WARN   := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
           -Wno-format-nonliteral
 CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -pthread \
-          -Icommon -Ireference-data -Icollector -Iaggregator -Iexporters \
+          -Icommon -Icli -Ireference-data -Icollector -Iaggregator -Iexporters \
           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -pthread -lm
 ifneq ($(SANITIZER),)
@@ -26,7 +26,10 @@ endif
 endif
 
 LIB_SRC := $(wildcard common/*.c reference-data/*.c collector/*.c aggregator/*.c exporters/*.c)
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/reference-data/refdata.o
+MIGRATIONS := $(sort $(wildcard migrations/*.sql))
+GEN     := $(BUILD)/gen
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/reference-data/refdata.o \
+           $(GEN)/obs_migrations.o $(GEN)/obs_migrations_s.o
 REF_FILES := $(wildcard reference-data/*.csv reference-data/*.xsd)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -43,11 +46,21 @@ $(BUILD)/reference-data/refdata.o: reference-data/refdata.S $(REF_FILES)
 	@mkdir -p $(dir $@)
 	$(CC) -c $< -Wa,-Ireference-data -o $@ $(if $(SANITIZER),-fsanitize=$(SANITIZER))
 
+# SQL files compiled into the binary (scripts/embed.sh).
+$(GEN)/obs_migrations.c: $(MIGRATIONS) scripts/embed.sh
+	scripts/embed.sh obs_migrations $(GEN) $(MIGRATIONS)
+$(GEN)/obs_migrations.S: $(GEN)/obs_migrations.c
+$(GEN)/obs_migrations.o: $(GEN)/obs_migrations.c
+	$(CC) $(CFLAGS) -c $< -o $@
+$(GEN)/obs_migrations_s.o: $(GEN)/obs_migrations.S $(MIGRATIONS)
+	$(CC) -c $< -o $@
+
 $(BUILD)/libiscgobs.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BIN): $(BUILD)/cli/iscgobs.o $(BUILD)/libiscgobs.a
+CLI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard cli/*.c))
+$(BIN): $(CLI_OBJ) $(BUILD)/libiscgobs.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

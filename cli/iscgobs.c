@@ -1,3 +1,114 @@
-/* iscgobs.c: the command-line dispatcher (placeholder until the commands land). */
+/* iscgobs.c: the command-line dispatcher: `iscgobs <command> ...` (service.md section 2). */
+#include <libxml/parser.h>
+#include <signal.h>
 #include <stdio.h>
-int main(void) { fprintf(stderr, "iscgobs: en construction\n"); return 1; }
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin.h"
+#include "collector.h"
+#include "config.h"
+#include "crypto.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "ref.h"
+#include "route_grids.h"
+#include "route_health.h"
+#include "store.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: iscgobs <commande> [options]   (--help après une commande pour le détail)\n"
+            "\n"
+            "  serve                    le service HTTP (premier plan ; SIGTERM pour l'arrêter)\n"
+            "  db migrate               crée ou met à jour le schéma, charge les référentiels\n"
+            "  keygen [--file F]        crée une clé de pseudonymisation (jamais écrasée)\n"
+            "  post add CODE ...        enregistre un poste ; post import FICHIER : un registre\n"
+            "  user add --role R ...    crée un compte et affiche son jeton\n"
+            "  demo --out DIR ...       écrit une année nationale synthétique de grilles\n"
+            "  upload DIR|FICHIER... --url U --token T   dépôt en masse\n"
+            "\n"
+            "Configuration : ISCGOBS_DATABASE_URL, ISCGOBS_LISTEN, ISCGOBS_KEY_FILE, ISCGOBS_SDC_K,\n"
+            "ISCGOBS_LOCK_MONTHS, ISCGOBS_MAX_UPLOAD (voir docs/operations.md).\n");
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    if (cli_flag(argc, argv, 1, "--help")) {
+        printf("usage: iscgobs serve\nSert l'API sur ISCGOBS_LISTEN (127.0.0.1:8080 par défaut).\n");
+        return 0;
+    }
+    obs_err e;
+    obs_err_clear(&e);
+    obs_config cfg;
+    if (obs_config_load(&cfg, &e) || ref_init(&e))
+        return cli_fail(&e);
+    obs_key key;
+    if (obs_key_load(cfg.key_file, &key, &e))
+        return cli_fail(&e);
+    xmlInitParser();
+    PGconn *c = obs_db_conn(&e);
+    int key_id = 0;
+    if (c == NULL || obs_db_ready(c, &e) || col_store_key_id(c, key.fingerprint, &key_id, &e)) {
+        obs_key_wipe(&key);
+        return cli_fail(&e);
+    }
+    col_grids_setup(&key, key_id);
+    obs_key_wipe(&key);
+
+    /* Block the stop signals in every thread; this one waits for them. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    obs_http_add_routes(obs_health_routes, obs_health_routes_count);
+    obs_http_add_routes(col_grid_routes, col_grid_routes_count);
+    if (obs_http_start(&cfg, &e)) {
+        col_grids_teardown();
+        return cli_fail(&e);
+    }
+    obs_log(OBS_LOG_INFO, "serve.start", "listen=%s:%d threads=%d", cfg.listen_host,
+            obs_http_port(), cfg.threads);
+    int sig = 0;
+    sigwait(&stop, &sig);
+    obs_log(OBS_LOG_INFO, "serve.stop", "signal=%d", sig);
+    obs_http_stop(10);
+    col_grids_teardown();
+    obs_db_disconnect();
+    return 0;
+}
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} command;
+
+static const command commands[] = {
+    {"serve", cmd_serve},       {"db", cli_cmd_db},        {"keygen", cli_cmd_keygen},
+    {"post", cli_cmd_post},     {"user", cli_cmd_user},    {"demo", col_cmd_demo},
+    {"upload", col_cmd_upload},
+};
+
+int main(int argc, char **argv)
+{
+    const char *lvl = getenv("ISCGOBS_LOG_LEVEL");
+    if (lvl && strcmp(lvl, "debug") == 0)
+        obs_log_set_level(OBS_LOG_DEBUG);
+    else if (lvl && strcmp(lvl, "warn") == 0)
+        obs_log_set_level(OBS_LOG_WARN);
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (size_t i = 0; i < OBS_ARRAY_LEN(commands); i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "iscgobs: commande inconnue « %s »\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,98 @@
+/* config.c: reads the ISCGOBS_* environment once, with the defaults of service.md. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static obs_config current;
+
+static obs_status env_long(const char *name, long def, long lo, long hi, long *out, obs_err *e)
+{
+    const char *v = getenv(name);
+    if (v == NULL || *v == '\0') {
+        *out = def;
+        return OBS_OK;
+    }
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || *end != '\0' || n < lo || n > hi)
+        return obs_fail(e, OBS_ERR_INPUT, "E_CONFIG", "%s doit être un entier entre %ld et %ld",
+                        name, lo, hi);
+    *out = n;
+    return OBS_OK;
+}
+
+static obs_status env_str(const char *name, const char *def, char *out, size_t n, obs_err *e)
+{
+    const char *v = getenv(name);
+    if (v == NULL || *v == '\0')
+        v = def;
+    if (snprintf(out, n, "%s", v) >= (int)n)
+        return obs_fail(e, OBS_ERR_INPUT, "E_CONFIG", "%s est trop long", name);
+    return OBS_OK;
+}
+
+obs_status obs_config_load(obs_config *c, obs_err *e)
+{
+    memset(c, 0, sizeof *c);
+    obs_status rc;
+    char var[1024];
+    if ((rc = env_str("ISCGOBS_VAR", "var", var, sizeof var, e)))
+        return rc;
+    if (var[0] == '/') {
+        snprintf(c->var_dir, sizeof c->var_dir, "%s", var);
+    } else {
+        char cwd[512];
+        if (getcwd(cwd, sizeof cwd) == NULL)
+            return obs_fail(e, OBS_ERR_IO, "E_CONFIG", "répertoire courant illisible");
+        if (snprintf(c->var_dir, sizeof c->var_dir, "%s/%s", cwd, var) >= (int)sizeof c->var_dir)
+            return obs_fail(e, OBS_ERR_INPUT, "E_CONFIG", "ISCGOBS_VAR est trop long");
+    }
+    char def_db[1200], def_key[1200];
+    snprintf(def_db, sizeof def_db, "host=%s/pg/run dbname=iscgobs user=iscgobs", c->var_dir);
+    snprintf(def_key, sizeof def_key, "%s/pseudonym.key", c->var_dir);
+    if ((rc = env_str("ISCGOBS_DATABASE_URL", def_db, c->database_url, sizeof c->database_url, e)))
+        return rc;
+    if ((rc = env_str("ISCGOBS_KEY_FILE", def_key, c->key_file, sizeof c->key_file, e)))
+        return rc;
+
+    char listen[128];
+    if ((rc = env_str("ISCGOBS_LISTEN", "127.0.0.1:8080", listen, sizeof listen, e)))
+        return rc;
+    char *colon = strrchr(listen, ':');
+    char *end = NULL;
+    long port = colon ? strtol(colon + 1, &end, 10) : -1;
+    if (colon == NULL || colon == listen || *end != '\0' || port < 0 || port > 65535 ||
+        (size_t)(colon - listen) >= sizeof c->listen_host)
+        return obs_fail(e, OBS_ERR_INPUT, "E_CONFIG",
+                        "ISCGOBS_LISTEN doit être de la forme hôte:port (ex. 127.0.0.1:8080)");
+    memcpy(c->listen_host, listen, (size_t)(colon - listen));
+    c->listen_host[colon - listen] = '\0';
+    c->listen_port = (int)port;
+
+    long n;
+    if ((rc = env_long("ISCGOBS_SDC_K", 11, 2, 1000, &n, e)))
+        return rc;
+    c->sdc_k = (int)n;
+    if ((rc = env_long("ISCGOBS_LOCK_MONTHS", 3, 0, 120, &n, e)))
+        return rc;
+    c->lock_months = (int)n;
+    if ((rc = env_long("ISCGOBS_MAX_UPLOAD", 10485760, 1024, 1L << 30, &n, e)))
+        return rc;
+    c->max_upload = (size_t)n;
+    if ((rc = env_long("ISCGOBS_THREADS", 8, 1, 256, &n, e)))
+        return rc;
+    c->threads = (int)n;
+    current = *c;
+    return OBS_OK;
+}
+
+const obs_config *obs_config_get(void)
+{
+    return &current;
+}

@@ -1,0 +1,29 @@
+/* config.h: the ISCGOBS_* environment and its defaults (service.md section 2). */
+#ifndef OBS_CONFIG_H
+#define OBS_CONFIG_H
+
+#include <stddef.h>
+
+#include "status.h"
+
+typedef struct obs_config {
+    char database_url[1024]; /* libpq conninfo or URI */
+    char listen_host[64];    /* from ISCGOBS_LISTEN host:port */
+    int listen_port;
+    char key_file[1024];     /* ISCGOBS_KEY_FILE */
+    char var_dir[1024];      /* ISCGOBS_VAR: where the embedded cluster and key live */
+    int sdc_k;               /* ISCGOBS_SDC_K */
+    int lock_months;         /* ISCGOBS_LOCK_MONTHS */
+    size_t max_upload;       /* ISCGOBS_MAX_UPLOAD, bytes */
+    int threads;             /* ISCGOBS_THREADS: HTTP worker threads */
+} obs_config;
+
+/* Read the environment into c. The default database is the embedded cluster:
+ * host=<var>/pg/run dbname=iscgobs user=iscgobs. OBS_ERR_INPUT with a French message
+ * when a variable is malformed. */
+obs_status obs_config_load(obs_config *c, obs_err *e);
+
+/* The configuration loaded by the last successful obs_config_load (process-wide). */
+const obs_config *obs_config_get(void);
+
+#endif

@@ -1,0 +1,242 @@
+/* db.c: libpq connections per thread, statement helper, transactions, migrations. */
+#include "db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "embed.h"
+#include "log.h"
+#include "ref.h"
+
+static _Thread_local PGconn *thread_conn;
+
+PGconn *obs_db_open(const char *url, obs_err *e)
+{
+    PGconn *c = PQconnectdb(url);
+    if (c == NULL || PQstatus(c) != CONNECTION_OK) {
+        const char *why = c ? PQerrorMessage(c) : "out of memory";
+        obs_log(OBS_LOG_WARN, "db.connect", "ok=0 reason=\"%.*s\"", (int)strcspn(why, "\n"), why);
+        PQfinish(c);
+        obs_fail(e, OBS_ERR_DB, "E_DB_UNAVAILABLE", "la base de données est indisponible");
+        return NULL;
+    }
+    PQsetNoticeProcessor(c, NULL, NULL);
+    PGresult *r = PQexec(c, "SET TIME ZONE 'UTC'; SET client_min_messages = warning");
+    PQclear(r);
+    return c;
+}
+
+PGconn *obs_db_conn(obs_err *e)
+{
+    if (thread_conn && PQstatus(thread_conn) == CONNECTION_OK)
+        return thread_conn;
+    if (thread_conn) {
+        PQreset(thread_conn);
+        if (PQstatus(thread_conn) == CONNECTION_OK)
+            return thread_conn;
+        PQfinish(thread_conn);
+        thread_conn = NULL;
+    }
+    thread_conn = obs_db_open(obs_config_get()->database_url, e);
+    return thread_conn;
+}
+
+void obs_db_disconnect(void)
+{
+    PQfinish(thread_conn);
+    thread_conn = NULL;
+}
+
+static obs_status result_status(PGconn *c, PGresult *r, obs_err *e)
+{
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_COPY_IN)
+        return OBS_OK;
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *prim = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    if (state == NULL)
+        state = "";
+    if (PQstatus(c) != CONNECTION_OK || strncmp(state, "08", 2) == 0 ||
+        strncmp(state, "57P", 3) == 0 || state[0] == '\0') {
+        obs_log(OBS_LOG_WARN, "db.error", "sqlstate=%s class=unavailable", state);
+        return obs_fail(e, OBS_ERR_DB, "E_DB_UNAVAILABLE", "la base de données est indisponible");
+    }
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
+        return obs_fail(e, OBS_ERR_DB, "E_DB_RETRY", "conflit transitoire, réessayer");
+    /* The primary message may quote a value (constraint details go to DETAIL, which we never
+     * read); it only names objects for the errors our statements can raise. */
+    obs_log(OBS_LOG_ERROR, "db.error", "sqlstate=%s message=\"%.200s\"", state, prim ? prim : "");
+    if (strncmp(state, "23", 2) == 0)
+        return obs_fail(e, OBS_ERR_CONFLICT, "E_DB_CONSTRAINT",
+                        "les données ne respectent pas une contrainte de la base");
+    return obs_fail(e, OBS_ERR_DB, "E_DB", "erreur de la base de données (%s)", state);
+}
+
+obs_status obs_db_exec(PGconn *c, const char *sql, int nparams, const char *const *params,
+                       PGresult **res, obs_err *e)
+{
+    PGresult *r = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
+    obs_status rc = result_status(c, r, e);
+    if (rc == OBS_OK && res)
+        *res = r;
+    else
+        PQclear(r);
+    return rc;
+}
+
+obs_status obs_db_run(PGconn *c, const char *sql, obs_err *e)
+{
+    return obs_db_exec(c, sql, 0, NULL, NULL, e);
+}
+
+obs_status obs_db_tx(PGconn *c, obs_tx_fn fn, void *arg, obs_err *e)
+{
+    obs_status rc = OBS_OK;
+    for (int attempt = 0; attempt < 5; attempt++) {
+        if ((rc = obs_db_run(c, "BEGIN", e)))
+            return rc;
+        rc = fn(c, arg, e);
+        if (rc == OBS_OK)
+            rc = obs_db_run(c, "COMMIT", e);
+        if (rc == OBS_OK)
+            return OBS_OK;
+        PGresult *r = PQexec(c, "ROLLBACK");
+        PQclear(r);
+        if (!(e && strcmp(e->code, "E_DB_RETRY") == 0))
+            return rc;
+    }
+    return rc;
+}
+
+const char *obs_blob_find(const obs_blob *table, const char *name)
+{
+    for (; table->name; table++)
+        if (strcmp(table->name, name) == 0)
+            return table->text;
+    return NULL;
+}
+
+static int migration_version(const char *name)
+{
+    char *end;
+    long v = strtol(name, &end, 10);
+    return end == name || *end != '_' ? -1 : (int)v;
+}
+
+static const char SQL_MIGRATION_TABLE[] =
+    "CREATE TABLE IF NOT EXISTS schema_migration ("
+    " version int PRIMARY KEY, name text NOT NULL,"
+    " applied_at timestamptz NOT NULL DEFAULT now())";
+static const char SQL_MIGRATION_LOCK[] = "SELECT pg_advisory_xact_lock(7243001)";
+static const char SQL_MIGRATION_APPLIED[] = "SELECT 1 FROM schema_migration WHERE version = $1";
+static const char SQL_MIGRATION_RECORD[] =
+    "INSERT INTO schema_migration (version, name) VALUES ($1, $2)";
+
+/* Create the bookkeeping table, under the migration lock so that concurrent runs wait. */
+static obs_status migration_table(PGconn *c, void *arg, obs_err *e)
+{
+    (void)arg;
+    obs_status rc = obs_db_run(c, SQL_MIGRATION_LOCK, e);
+    return rc ? rc : obs_db_run(c, SQL_MIGRATION_TABLE, e);
+}
+
+static obs_status migrate_one(PGconn *c, void *arg, obs_err *e)
+{
+    const obs_blob *m = arg;
+    char v[16];
+    snprintf(v, sizeof v, "%d", migration_version(m->name));
+    PGresult *r = NULL;
+    obs_status rc = obs_db_run(c, SQL_MIGRATION_LOCK, e);
+    if (rc == OBS_OK)
+        rc = obs_db_exec(c, SQL_MIGRATION_APPLIED, 1, (const char *[]){v}, &r, e);
+    if (rc)
+        return rc;
+    int done = PQntuples(r) > 0;
+    PQclear(r);
+    if (done)
+        return OBS_OK;
+    /* A migration file is several statements: the simple-query protocol runs them all. */
+    r = PQexec(c, m->text);
+    rc = result_status(c, r, e);
+    PQclear(r);
+    if (rc == OBS_OK)
+        rc = obs_db_exec(c, SQL_MIGRATION_RECORD, 2, (const char *[]){v, m->name}, NULL, e);
+    if (rc == OBS_OK)
+        obs_log(OBS_LOG_INFO, "db.migrate", "applied=%s", m->name);
+    return rc;
+}
+
+static const char SQL_REF_REGION[] =
+    "INSERT INTO ref_region (code, name) VALUES ($1, $2)"
+    " ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name";
+static const char SQL_REF_DEP[] =
+    "INSERT INTO ref_departement (code, region, name) VALUES ($1, $2, $3)"
+    " ON CONFLICT (code) DO UPDATE SET region = EXCLUDED.region, name = EXCLUDED.name";
+static const char SQL_REF_CODE_CLEAR[] = "DELETE FROM ref_code";
+static const char SQL_REF_CODE[] =
+    "INSERT INTO ref_code (list, code, ord, label_fr, label_en) VALUES ($1, $2, $3, $4, $5)";
+
+/* Refresh the reference tables from the embedded reference data (one source of truth). */
+static obs_status load_reference(PGconn *c, void *arg, obs_err *e)
+{
+    (void)arg;
+    obs_status rc = OBS_OK;
+    for (size_t i = 0; rc == OBS_OK && i < ref_region_count(); i++) {
+        const ref_region *g = ref_region_at(i);
+        rc = obs_db_exec(c, SQL_REF_REGION, 2, (const char *[]){g->code, g->name}, NULL, e);
+    }
+    for (size_t i = 0; rc == OBS_OK && i < ref_dep_count(); i++) {
+        const ref_dep *d = ref_dep_at(i);
+        rc = obs_db_exec(c, SQL_REF_DEP, 3, (const char *[]){d->code, d->region, d->name}, NULL, e);
+    }
+    if (rc == OBS_OK)
+        rc = obs_db_run(c, SQL_REF_CODE_CLEAR, e);
+    for (int l = 0; rc == OBS_OK && l < REF_NLISTS; l++) {
+        for (size_t i = 0; rc == OBS_OK && i < ref_count((ref_list)l); i++) {
+            const ref_code *k = ref_at((ref_list)l, i);
+            char ord[24];
+            snprintf(ord, sizeof ord, "%zu", i);
+            const char *p[] = {ref_list_id((ref_list)l), k->code, ord, k->label_fr, k->label_en};
+            rc = obs_db_exec(c, SQL_REF_CODE, 5, p, NULL, e);
+        }
+    }
+    return rc;
+}
+
+obs_status obs_db_migrate(PGconn *c, obs_err *e)
+{
+    obs_status rc = ref_init(e);
+    if (rc == OBS_OK)
+        rc = obs_db_tx(c, migration_table, NULL, e);
+    for (size_t i = 0; rc == OBS_OK && i < obs_migrations_count; i++) {
+        if (migration_version(obs_migrations[i].name) < 0)
+            return obs_fail(e, OBS_ERR_INTERNAL, "E_MIGRATION", "nom de migration invalide : %s",
+                            obs_migrations[i].name);
+        rc = obs_db_tx(c, migrate_one, (void *)&obs_migrations[i], e);
+    }
+    if (rc == OBS_OK)
+        rc = obs_db_tx(c, load_reference, NULL, e);
+    return rc;
+}
+
+obs_status obs_db_ready(PGconn *c, obs_err *e)
+{
+    PGresult *r = NULL;
+    obs_status rc = obs_db_run(c, "SELECT 1", e);
+    if (rc)
+        return rc;
+    rc = obs_db_exec(c, "SELECT coalesce(max(version), 0) FROM schema_migration", 0, NULL, &r, e);
+    if (rc)
+        return obs_fail(e, OBS_ERR_DB, "E_NOT_MIGRATED", "le schéma n'est pas installé");
+    long have = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    long want = obs_migrations_count
+                    ? migration_version(obs_migrations[obs_migrations_count - 1].name)
+                    : 0;
+    if (have < want)
+        return obs_fail(e, OBS_ERR_DB, "E_NOT_MIGRATED", "le schéma n'est pas à jour (%ld < %ld)",
+                        have, want);
+    return OBS_OK;
+}

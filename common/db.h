@@ -1,0 +1,46 @@
+/* db.h: PostgreSQL access through libpq: one connection per thread, parameterised
+ * statements only, a transaction helper that retries serialization failures, migrations.
+ */
+#ifndef OBS_DB_H
+#define OBS_DB_H
+
+#include <libpq-fe.h>
+
+#include "status.h"
+
+/* The calling thread's connection to ISCGOBS_DATABASE_URL, opened on first use and
+ * reopened when it was lost. NULL with OBS_ERR_DB / E_DB_UNAVAILABLE in e when the
+ * database cannot be reached. The connection belongs to the thread: do not close it. */
+PGconn *obs_db_conn(obs_err *e);
+
+/* Close the calling thread's connection (thread exit, tests). */
+void obs_db_disconnect(void);
+
+/* Open a private connection to url (the caller PQfinish-es it). */
+PGconn *obs_db_open(const char *url, obs_err *e);
+
+/* Run a parameterised statement (text parameters; NULL entries are SQL NULLs). When res is
+ * not NULL the result is handed to the caller (PQclear it), otherwise cleared here.
+ * Failures: OBS_ERR_DB with E_DB_UNAVAILABLE (connection), E_DB_RETRY (serialization or
+ * deadlock: retry the transaction), E_DB_CONSTRAINT (a constraint refused the data: the
+ * caller decides), E_DB (anything else). The server's message is logged, never returned
+ * (it could quote data). */
+obs_status obs_db_exec(PGconn *c, const char *sql, int nparams, const char *const *params,
+                       PGresult **res, obs_err *e);
+
+/* Shorthand for statements without parameters or result. */
+obs_status obs_db_run(PGconn *c, const char *sql, obs_err *e);
+
+/* Run fn(c, arg, e) inside BEGIN ... COMMIT. On E_DB_RETRY, roll back and run again (up to
+ * 5 times); on any other failure roll back and return it. COMMIT failures count as failures. */
+typedef obs_status (*obs_tx_fn)(PGconn *c, void *arg, obs_err *e);
+obs_status obs_db_tx(PGconn *c, obs_tx_fn fn, void *arg, obs_err *e);
+
+/* Apply the embedded migrations not yet applied, in order, each in its own transaction,
+ * under an advisory lock (safe to run concurrently), then refresh the reference tables. */
+obs_status obs_db_migrate(PGconn *c, obs_err *e);
+
+/* OBS_OK when the schema is at the latest embedded version (readiness). */
+obs_status obs_db_ready(PGconn *c, obs_err *e);
+
+#endif

@@ -1,0 +1,410 @@
+/* http.c: the libmicrohttpd daemon: limits, route table, request life cycle, auth, replies.
+ *
+ * One handler shape (libmicrohttpd's largepost example): the first call allocates the
+ * request and checks route and declared size; upload calls append to a capped buffer; the
+ * final call authenticates, runs the handler and queues exactly one response; the
+ * completion callback frees (and wipes) everything.
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crypto.h"
+#include "db.h"
+#include "log.h"
+#include "metrics.h"
+
+#define MAX_ROUTES 128
+
+static const obs_route *routes[MAX_ROUTES];
+static size_t nroutes;
+static struct MHD_Daemon *daemon_;
+static size_t upload_limit;
+
+typedef struct req_state {
+    obs_request rq;
+    const obs_route *route;
+    int too_large;      /* the body went over the route's limit: answer 413 */
+    int answered;       /* a response was queued early */
+    struct timespec start;
+    int status;         /* for the access log */
+} req_state;
+
+void obs_http_add_routes(const obs_route *r, size_t n)
+{
+    for (size_t i = 0; i < n && nroutes < MAX_ROUTES; i++)
+        routes[nroutes++] = &r[i];
+}
+
+/* Split a path into decoded segments (the daemon already percent-decoded the path). */
+static int split_path(obs_request *rq, const char *path)
+{
+    size_t len = strlen(path);
+    rq->trailing_slash = len > 1 && path[len - 1] == '/';
+    const char *p = path;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        if (*p == '\0')
+            break;
+        const char *end = strchr(p, '/');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (rq->nseg == OBS_HTTP_MAX_SEG)
+            return -1;
+        rq->seg[rq->nseg] = strndup(p, n);
+        if (rq->seg[rq->nseg] == NULL)
+            return -1;
+        rq->nseg++;
+        p += n;
+    }
+    return 0;
+}
+
+/* 1 when the route's pattern matches the request's segments. */
+static int pattern_match(const char *pattern, const obs_request *rq)
+{
+    int i = 0;
+    const char *p = pattern;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        if (*p == '\0')
+            break;
+        const char *end = strchr(p, '/');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == 2 && strncmp(p, "**", 2) == 0)
+            return 1;
+        if (i >= rq->nseg)
+            return 0;
+        if (!(n == 1 && *p == '*') && (strlen(rq->seg[i]) != n || strncmp(p, rq->seg[i], n) != 0))
+            return 0;
+        i++;
+        p += n;
+    }
+    return i == rq->nseg;
+}
+
+static const obs_route *find_route(const obs_request *rq, int *method_mismatch)
+{
+    const char *m = strcmp(rq->method, "HEAD") == 0 ? "GET" : rq->method;
+    *method_mismatch = 0;
+    for (size_t i = 0; i < nroutes; i++) {
+        if (!pattern_match(routes[i]->pattern, rq))
+            continue;
+        if (strcmp(routes[i]->method, m) == 0)
+            return routes[i];
+        *method_mismatch = 1;
+    }
+    return NULL;
+}
+
+const char *obs_http_header(obs_request *rq, const char *name)
+{
+    return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
+}
+
+const char *obs_http_query(obs_request *rq, const char *name)
+{
+    return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+void obs_http_add_header(obs_response *rs, const char *name, const char *value)
+{
+    if (rs->nheaders >= (int)OBS_ARRAY_LEN(rs->headers))
+        obs_fatal("too many response headers");
+    snprintf(rs->headers[rs->nheaders][0], sizeof rs->headers[0][0], "%s", name);
+    snprintf(rs->headers[rs->nheaders][1], sizeof rs->headers[0][1], "%s", value);
+    rs->nheaders++;
+}
+
+void obs_http_text(obs_response *rs, int status, const char *ctype, const char *text)
+{
+    rs->status = status;
+    snprintf(rs->content_type, sizeof rs->content_type, "%s", ctype);
+    obs_buf_reset(&rs->body);
+    if (obs_buf_puts(&rs->body, text) != OBS_OK) {
+        rs->status = 503;
+        obs_buf_reset(&rs->body);
+    }
+}
+
+void obs_http_json(obs_response *rs, int status, json_t *j)
+{
+    char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(j);
+    if (s == NULL) {
+        obs_http_text(rs, 503, "application/json",
+                      "{\"error\":{\"code\":\"E_NOMEM\",\"message\":\"mémoire insuffisante\"}}");
+        return;
+    }
+    obs_http_text(rs, status, "application/json; charset=utf-8", s);
+    free(s);
+}
+
+void obs_http_error(obs_response *rs, int status, const char *code, const char *message)
+{
+    json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message);
+    obs_http_json(rs, status, j);
+}
+
+void obs_http_fail(obs_response *rs, const obs_err *e)
+{
+    int status = obs_status_http(e->status);
+    obs_http_error(rs, status, e->code[0] ? e->code : "E_INTERNAL",
+                   e->msg[0] ? e->msg : "erreur interne");
+    if (status == 503)
+        obs_http_add_header(rs, "Retry-After", "5");
+}
+
+static const char SQL_ACCOUNT_BY_TOKEN[] =
+    "SELECT id, role, coalesce(post, ''), name, token_hash FROM account"
+    " WHERE token_hash = decode($1, 'hex') AND disabled_at IS NULL";
+
+obs_status obs_http_authenticate(obs_request *rq, obs_err *e)
+{
+    memset(&rq->who, 0, sizeof rq->who);
+    const char *auth = obs_http_header(rq, "Authorization");
+    if (auth == NULL)
+        return OBS_OK;
+    if (strncasecmp(auth, "Bearer ", 7) != 0)
+        return obs_fail(e, OBS_ERR_AUTH, "E_AUTH", "en-tête Authorization invalide (attendu : Bearer <jeton>)");
+    const char *tok = auth + 7;
+    while (*tok == ' ')
+        tok++;
+    uint8_t hash[32];
+    char hex[65];
+    obs_sha256(tok, strlen(tok), hash);
+    obs_hex(hash, sizeof hash, hex);
+    PGconn *c = obs_db_conn(e);
+    if (c == NULL)
+        return OBS_ERR_DB;
+    PGresult *r = NULL;
+    obs_status rc = obs_db_exec(c, SQL_ACCOUNT_BY_TOKEN, 1, (const char *[]){hex}, &r, e);
+    if (rc)
+        return rc;
+    /* The index finds the row; the stored hash is then compared in constant time. */
+    int ok = PQntuples(r) == 1 && PQgetlength(r, 0, 4) == 32 &&
+             obs_ct_equal(PQgetvalue(r, 0, 4), hash, 32);
+    if (!ok) {
+        PQclear(r);
+        return obs_fail(e, OBS_ERR_AUTH, "E_AUTH", "jeton d'accès inconnu ou désactivé");
+    }
+    rq->who.account_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    const char *role = PQgetvalue(r, 0, 1);
+    rq->who.role = strcmp(role, "admin") == 0     ? OBS_ROLE_ADMIN
+                   : strcmp(role, "analyst") == 0 ? OBS_ROLE_ANALYST
+                                                  : OBS_ROLE_POST;
+    snprintf(rq->who.post, sizeof rq->who.post, "%s", PQgetvalue(r, 0, 2));
+    snprintf(rq->who.name, sizeof rq->who.name, "%s", PQgetvalue(r, 0, 3));
+    PQclear(r);
+    return OBS_OK;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, req_state *st, obs_response *rs)
+{
+    struct MHD_Response *resp;
+    if (rs->reader) {
+        resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, rs->reader,
+                                                 rs->reader_cls, rs->reader_free);
+        rs->reader_free = NULL; /* owned by the response now */
+    } else {
+        size_t len = rs->body.len;
+        char *data = obs_buf_steal(&rs->body);
+        resp = data ? MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE)
+                    : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        if (resp == NULL)
+            free(data);
+    }
+    if (resp == NULL)
+        return MHD_NO;
+    if (rs->content_type[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rs->content_type);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    for (int i = 0; i < rs->nheaders; i++)
+        MHD_add_response_header(resp, rs->headers[i][0], rs->headers[i][1]);
+    st->status = rs->status;
+    st->answered = 1;
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)rs->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static void response_init(obs_response *rs)
+{
+    memset(rs, 0, sizeof *rs);
+    obs_buf_init(&rs->body, 0);
+    rs->status = 500;
+}
+
+static void response_free(obs_response *rs)
+{
+    obs_buf_free(&rs->body);
+    if (rs->reader_free)
+        rs->reader_free(rs->reader_cls);
+}
+
+static enum MHD_Result answer_error(struct MHD_Connection *conn, req_state *st, int status,
+                                    const char *code, const char *msg)
+{
+    obs_response rs;
+    response_init(&rs);
+    obs_http_error(&rs, status, code, msg);
+    enum MHD_Result r = queue(conn, st, &rs);
+    response_free(&rs);
+    return r;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_size, void **con_cls)
+{
+    (void)cls;
+    (void)version;
+    req_state *st = *con_cls;
+    if (st == NULL) {
+        st = calloc(1, sizeof *st);
+        if (st == NULL)
+            return MHD_NO;
+        *con_cls = st;
+        clock_gettime(CLOCK_MONOTONIC, &st->start);
+        st->rq.conn = conn;
+        st->rq.method = method;
+        st->rq.path = url;
+        obs_buf_init(&st->rq.body, 1);
+        if (split_path(&st->rq, url) != 0)
+            return answer_error(conn, st, 404, "E_NOT_FOUND", "adresse inconnue");
+        int mismatch;
+        st->route = find_route(&st->rq, &mismatch);
+        st->rq.route = st->route;
+        if (st->route == NULL)
+            return mismatch ? answer_error(conn, st, 405, "E_METHOD", "méthode non permise ici")
+                            : answer_error(conn, st, 404, "E_NOT_FOUND", "adresse inconnue");
+        size_t limit = st->route->max_body == OBS_HTTP_UPLOAD_LIMIT ? upload_limit
+                                                                    : st->route->max_body;
+        obs_buf_init(&st->rq.body, limit ? limit : 1);
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > limit) {
+            st->too_large = 1;
+            char msg[160];
+            snprintf(msg, sizeof msg, "le fichier dépasse la taille maximale acceptée (%zu octets)",
+                     limit);
+            return answer_error(conn, st, 413, "E_TOO_LARGE", msg);
+        }
+        return MHD_YES;
+    }
+    if (st->answered) {
+        *upload_size = 0; /* an early answer was queued: discard the rest of the body */
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!st->too_large &&
+            obs_buf_append(&st->rq.body, upload_data, *upload_size) != OBS_OK) {
+            st->too_large = 1;
+            obs_buf_wipe(&st->rq.body);
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (st->too_large) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "le fichier dépasse la taille maximale acceptée (%zu octets)",
+                 st->rq.body.max);
+        return answer_error(conn, st, 413, "E_TOO_LARGE", msg);
+    }
+    obs_response rs;
+    response_init(&rs);
+    st->route->handler(&st->rq, &rs);
+    enum MHD_Result r = queue(conn, st, &rs);
+    response_free(&rs);
+    return r;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    req_state *st = *con_cls;
+    if (st == NULL)
+        return;
+    struct timespec end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    double secs = (double)(end.tv_sec - st->start.tv_sec) +
+                  (double)(end.tv_nsec - st->start.tv_nsec) / 1e9;
+    obs_metrics_request(st->status, secs);
+    obs_log(OBS_LOG_INFO, "http.request", "method=%s path=%s status=%d ms=%.1f", st->rq.method,
+            st->rq.path, st->status, secs * 1e3);
+    for (int i = 0; i < st->rq.nseg; i++)
+        free(st->rq.seg[i]);
+    obs_buf_wipe(&st->rq.body);
+    free(st);
+    *con_cls = NULL;
+}
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    msg[strcspn(msg, "\n")] = '\0';
+    obs_log(OBS_LOG_WARN, "http.daemon", "message=\"%s\"", msg);
+}
+
+obs_status obs_http_start(const obs_config *cfg, obs_err *e)
+{
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)cfg->listen_port);
+    if (inet_pton(AF_INET, cfg->listen_host, &addr.sin_addr) != 1)
+        return obs_fail(e, OBS_ERR_INPUT, "E_CONFIG", "adresse d'écoute invalide : %s",
+                        cfg->listen_host);
+    upload_limit = cfg->max_upload;
+    daemon_ = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)512,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+        MHD_OPTION_END);
+    if (daemon_ == NULL)
+        return obs_fail(e, OBS_ERR_IO, "E_LISTEN", "impossible d'écouter sur %s:%d",
+                        cfg->listen_host, cfg->listen_port);
+    return OBS_OK;
+}
+
+int obs_http_port(void)
+{
+    const union MHD_DaemonInfo *i =
+        daemon_ ? MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT) : NULL;
+    return i ? i->port : -1;
+}
+
+void obs_http_stop(int grace_seconds)
+{
+    if (daemon_ == NULL)
+        return;
+    MHD_socket s = MHD_quiesce_daemon(daemon_); /* no new connections from now on */
+    for (int i = 0; i < grace_seconds * 10; i++) {
+        const union MHD_DaemonInfo *info =
+            MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        if (info == NULL || info->num_connections == 0)
+            break;
+        usleep(100 * 1000);
+    }
+    MHD_stop_daemon(daemon_);
+    if (s != MHD_INVALID_SOCKET)
+        close(s);
+    daemon_ = NULL;
+}

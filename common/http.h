@@ -1,0 +1,97 @@
+/* http.h: the libmicrohttpd daemon, the route table, authentication and roles, responses.
+ *
+ * Each stage registers its routes (obs_http_add_routes) before obs_http_start. A handler
+ * receives a parsed request whose body (bounded by the route's max_body) has been read in
+ * full, and fills one response; it never talks to libmicrohttpd itself.
+ */
+#ifndef OBS_HTTP_H
+#define OBS_HTTP_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "config.h"
+#include "status.h"
+
+typedef enum obs_role { OBS_ROLE_NONE = 0, OBS_ROLE_POST, OBS_ROLE_ANALYST, OBS_ROLE_ADMIN } obs_role;
+
+/* Who is calling: filled by obs_http_authenticate. */
+typedef struct obs_principal {
+    long long account_id; /* 0 for anonymous */
+    obs_role role;
+    char post[16];        /* the post of a `post` account */
+    char name[128];       /* account name, for the audit log */
+} obs_principal;
+
+#define OBS_HTTP_MAX_SEG 12
+
+typedef struct obs_request {
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path;                 /* decoded path, without the query */
+    char *seg[OBS_HTTP_MAX_SEG];      /* path segments, decoded (owned by the request) */
+    int nseg;
+    int trailing_slash;               /* the path ended with '/' */
+    obs_buf body;                     /* the whole body (wiped after the response) */
+    obs_principal who;
+    const struct obs_route *route;
+} obs_request;
+
+typedef struct obs_response {
+    int status;
+    char content_type[128];
+    obs_buf body;
+    char headers[8][2][256];          /* extra headers: name, value */
+    int nheaders;
+    /* Streaming instead of body: libmicrohttpd pulls blocks from reader(cls, ...). */
+    MHD_ContentReaderCallback reader;
+    void *reader_cls;
+    MHD_ContentReaderFreeCallback reader_free;
+} obs_response;
+
+typedef void (*obs_handler)(obs_request *rq, obs_response *rs);
+
+typedef struct obs_route {
+    const char *method;  /* "GET", "PUT", "POST" (HEAD is served by GET routes) */
+    /* Path pattern: segments separated by '/', where a segment "*" matches any one segment
+     * and a final "**" matches all the rest (e.g. "/api/v1/grids/" followed by "*"). */
+    const char *pattern;
+    obs_handler handler;
+    size_t max_body;     /* 0: no body accepted; OBS_HTTP_UPLOAD_LIMIT: ISCGOBS_MAX_UPLOAD */
+} obs_route;
+
+#define OBS_HTTP_UPLOAD_LIMIT ((size_t)-1)
+
+/* Add routes (the array must outlive the daemon). First match wins. */
+void obs_http_add_routes(const obs_route *routes, size_t n);
+
+/* Start the daemon on the configured address with a worker thread pool. */
+obs_status obs_http_start(const obs_config *cfg, obs_err *e);
+
+/* Stop accepting, let in-flight requests finish (up to grace_seconds), stop. */
+void obs_http_stop(int grace_seconds);
+
+/* The port actually bound (useful with port 0 in tests). */
+int obs_http_port(void);
+
+/* Request helpers. */
+const char *obs_http_header(obs_request *rq, const char *name);
+const char *obs_http_query(obs_request *rq, const char *name);
+
+/* Fill rq->who from `Authorization: Bearer <token>` (or the session cookie when the web
+ * pages are built). OBS_ERR_AUTH when a credential is present but wrong; an anonymous
+ * request is OBS_OK with role OBS_ROLE_NONE. OBS_ERR_DB when the database is down. */
+obs_status obs_http_authenticate(obs_request *rq, obs_err *e);
+
+/* Response helpers. obs_http_json takes ownership of j. */
+void obs_http_json(obs_response *rs, int status, json_t *j);
+void obs_http_error(obs_response *rs, int status, const char *code, const char *message);
+/* The error response for a failure context (status from obs_status_http, 503 + Retry-After
+ * when the database is unavailable). */
+void obs_http_fail(obs_response *rs, const obs_err *e);
+void obs_http_text(obs_response *rs, int status, const char *ctype, const char *text);
+void obs_http_add_header(obs_response *rs, const char *name, const char *value);
+
+#endif
