@@ -35,38 +35,56 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BIN := $(if $(SANITIZER),$(BUILD)/iscgobs,bin/iscgobs)
 
-.PHONY: all run test unit bench clean check-deps format
+# Quiet by default; `make V=1` shows the commands.
+Q := $(if $(V),,@)
+
+.PHONY: all run test tests unit bench clean check-deps format
 all: $(BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC $<")
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/reference-data/refdata.o: reference-data/refdata.S $(REF_FILES)
 	@mkdir -p $(dir $@)
-	$(CC) -c $< -Wa,-Ireference-data -o $@ $(if $(SANITIZER),-fsanitize=$(SANITIZER))
+	$(Q)$(CC) -c $< -Wa,-Ireference-data -o $@
 
 # SQL files compiled into the binary (scripts/embed.sh).
 $(GEN)/obs_migrations.c: $(MIGRATIONS) scripts/embed.sh
-	scripts/embed.sh obs_migrations $(GEN) $(MIGRATIONS)
+	$(Q)scripts/embed.sh obs_migrations $(GEN) $(MIGRATIONS)
 $(GEN)/obs_migrations.S: $(GEN)/obs_migrations.c
 $(GEN)/obs_migrations.o: $(GEN)/obs_migrations.c
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 $(GEN)/obs_migrations_s.o: $(GEN)/obs_migrations.S $(MIGRATIONS)
-	$(CC) -c $< -o $@
+	$(Q)$(CC) -c $< -o $@
 
 $(BUILD)/libiscgobs.a: $(LIB_OBJ)
-	rm -f $@
-	ar rcs $@ $^
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
 
 CLI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard cli/*.c))
 $(BIN): $(CLI_OBJ) $(BUILD)/libiscgobs.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(if $(Q),echo "  LD $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libiscgobs.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libiscgobs.a $(LDLIBS) -lcmocka
+	@$(if $(Q),echo "  CC $<")
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libiscgobs.a $(LDLIBS) -lcmocka
+
+IT_SRC := $(wildcard tests/integration/test_*.c)
+IT_BIN := $(IT_SRC:tests/integration/%.c=$(BUILD)/it/%)
+$(BUILD)/it/%: tests/integration/%.c tests/integration/harness.c tests/integration/harness.h \
+               $(BUILD)/libiscgobs.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC $<")
+	$(Q)$(CC) $(CFLAGS) -Wno-missing-prototypes -Itests/integration $(LDFLAGS) -o $@ $< \
+	    tests/integration/harness.c $(BUILD)/libiscgobs.a $(LDLIBS) -lcmocka
+
+# Everything a test run needs for this flavour (scripts/test.sh runs them).
+tests: $(BIN) $(UNIT_BIN) $(IT_BIN)
 
 # Build and run the unit tests of this build flavour only (no database needed).
 unit: $(BIN) $(UNIT_BIN)

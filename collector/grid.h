@@ -66,6 +66,13 @@ obs_status col_report_add(col_report *r, int line, const char *column, const cha
 /* Free messages (wiped: they may quote personal values) and the array. */
 void col_report_free(col_report *r);
 
+#define COL_QUOTE_CHARS 60  /* a value quoted in a message is cut after this many characters */
+#define COL_QUOTE_SIZE 256  /* a buffer big enough for col_report_quote */
+/* Write into buf (cap bytes, COL_QUOTE_SIZE is enough) a copy of the UTF-8 value s[0..len)
+ * fit for a message: at most COL_QUOTE_CHARS characters then "…", control characters as
+ * spaces. Returns buf. */
+const char *col_report_quote(char *buf, size_t cap, const char *s, size_t len);
+
 /* ---- raw cells ---- */
 
 typedef struct col_rawrow {
@@ -98,11 +105,15 @@ void col_table_free(col_table *t);
 
 /* Parse a CSV grid (grid-format.md section 2.1). charset is the Content-Type's charset
  * parameter or NULL. Problems go to rep; returns OBS_OK when parsing could go on to
- * validation (rep may still hold errors), OBS_ERR_NOMEM on memory exhaustion. */
+ * validation (rep may still hold errors), OBS_ERR_INPUT when the body cannot be read as a
+ * grid at all (empty, binary, encoding, no header, unclosed quote: rep says why),
+ * OBS_ERR_TOO_LARGE past COL_MAX_ROWS rows, OBS_ERR_NOMEM on memory exhaustion. */
 obs_status col_csv_parse(const char *data, size_t len, const char *charset, col_table *t,
                          col_report *rep);
 
-/* Parse an XML grid: XSD validation (grille-1.xsd, no network, no entities), then cells. */
+/* Parse an XML grid: XSD validation (grille-1.xsd, no network, no entities), then cells.
+ * Same return values as col_csv_parse; OBS_ERR_INTERNAL when the embedded XSD does not
+ * compile (a build defect). */
 obs_status col_xml_parse(const char *data, size_t len, col_table *t, col_report *rep);
 
 /* ---- typed rows ---- */
@@ -135,5 +146,17 @@ obs_status col_validate(const col_table *t, const char *post, int year, int mont
                         col_report *rep);
 
 void col_grid_free(col_grid *g);
+
+/* The whole pipeline before pseudonymisation: pick the parser from the Content-Type
+ * ("text/csv[; charset=...]", "application/xml", "text/xml"; parameters and case ignored),
+ * parse data[0..len) into t, then validate into g for post and year-month. t and rep must
+ * be initialised (col_table_init, col_report_init); g is overwritten. The caller frees all
+ * three (t last: g points into it). Every problem of the body is in rep and the grid is
+ * accepted only when rep->nerrors == 0 (a body that could not even be parsed leaves g empty
+ * with its reason in rep: E_EMPTY, E_ENCODING, E_TOO_MANY_ROWS, E_CONTENT_TYPE...). Returns
+ * OBS_OK in all those cases; OBS_ERR_NOMEM or OBS_ERR_INTERNAL only for trouble on our side. */
+obs_status col_parse_grid(const char *data, size_t len, const char *content_type,
+                          const char *post, int year, int month, col_table *t, col_grid *g,
+                          col_report *rep);
 
 #endif

@@ -159,9 +159,10 @@ static const char *media_format(const char *ctype)
 static json_t *receipt_json(const char *post, const char *period, const col_receipt *r,
                             const col_report *rep)
 {
-    static const char *const outcome[] = {"created", "replaced", "unchanged"};
-    return json_pack("{s:s,s:s,s:s,s:i,s:I,s:I,s:s,s:b,s:s,s:o}", "post", post, "period", period,
-                     "status", outcome[r->outcome], "version", r->version, "rows",
+    /* No field depends on whether this call changed anything: the same bytes again give
+     * the same receipt (only the HTTP status, 201 or 200, tells a first version). */
+    return json_pack("{s:s,s:s,s:i,s:I,s:I,s:s,s:b,s:s,s:o}", "post", post, "period", period,
+                     "version", r->version, "rows",
                      (json_int_t)r->rows, "persons", (json_int_t)r->persons, "sha256", r->sha256,
                      "on_time", r->on_time, "received_at", r->received_at, "warnings",
                      issues_json(rep, 1));
@@ -278,8 +279,10 @@ static void grid_upload(obs_request *rq, obs_response *rs, int dry_run)
         if (rc) {
             obs_http_fail(rs, &e);
         } else {
+            static const char *const outcome[] = {"created", "replaced", "unchanged"};
             obs_http_json(rs, rec.outcome == COL_CREATED ? 201 : 200,
                           receipt_json(post, period, &rec, &rep));
+            obs_http_add_header(rs, "X-Upload-Outcome", outcome[rec.outcome]);
             obs_metrics_add(OBS_M_UPLOADS_ACCEPTED, 1);
             if (rec.outcome != COL_UNCHANGED)
                 obs_metrics_add(OBS_M_ROWS_INGESTED, g.n);

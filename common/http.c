@@ -163,7 +163,7 @@ void obs_http_fail(obs_response *rs, const obs_err *e)
 }
 
 static const char SQL_ACCOUNT_BY_TOKEN[] =
-    "SELECT id, role, coalesce(post, ''), name, token_hash FROM account"
+    "SELECT id, role, coalesce(post, ''), name, encode(token_hash, 'hex') FROM account"
     " WHERE token_hash = decode($1, 'hex') AND disabled_at IS NULL";
 
 obs_status obs_http_authenticate(obs_request *rq, obs_err *e)
@@ -189,8 +189,8 @@ obs_status obs_http_authenticate(obs_request *rq, obs_err *e)
     if (rc)
         return rc;
     /* The index finds the row; the stored hash is then compared in constant time. */
-    int ok = PQntuples(r) == 1 && PQgetlength(r, 0, 4) == 32 &&
-             obs_ct_equal(PQgetvalue(r, 0, 4), hash, 32);
+    int ok = PQntuples(r) == 1 && PQgetlength(r, 0, 4) == 64 &&
+             obs_ct_equal(PQgetvalue(r, 0, 4), hex, 64);
     if (!ok) {
         PQclear(r);
         return obs_fail(e, OBS_ERR_AUTH, "E_AUTH", "jeton d'accès inconnu ou désactivé");

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# test.sh (`make test`): the whole suite. For each build flavour (plain, AddressSanitizer,
+# UndefinedBehaviorSanitizer): build, run the unit tests, then the integration tests against
+# a throwaway PostgreSQL cluster and the real server on loopback.
+#   TEST_FLAVOURS="release"   run one flavour only (default: release address undefined)
+#   TEST_ONLY=test_upload     run only the test programs whose name contains this
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh || exit 1
+
+tmp=$(mktemp -d /tmp/iscgobs-test.XXXXXX)
+chmod 755 "$tmp"
+cleanup() { scripts/pg.sh stop "$tmp/pg"; rm -rf "$tmp"; }
+trap cleanup EXIT
+scripts/pg.sh start "$tmp/pg" --fast || exit 1
+export IT_PG_URL
+IT_PG_URL=$(scripts/pg.sh url "$tmp/pg" postgres)
+
+# Sanitizer reports are failures; leaks inside libraries' one-time initialisation are not ours.
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0"
+export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+
+passed=0
+failed=0
+failures=()
+for flavour in ${TEST_FLAVOURS:-release address undefined}; do
+  san=""
+  [ "$flavour" = release ] || san=$flavour
+  echo "=== $flavour: build"
+  if ! make -s -j2 tests SANITIZER="$san"; then
+    failed=$((failed + 1)); failures+=("$flavour: build"); continue
+  fi
+  build=build/$flavour
+  export IT_BIN IT_TMP
+  IT_BIN=$PWD/$([ -n "$san" ] && echo "$build/iscgobs" || echo bin/iscgobs)
+  IT_TMP=$tmp/$flavour
+  mkdir -p "$IT_TMP"
+  for t in "$build"/tests/test_* "$build"/it/test_*; do
+    [ -x "$t" ] || continue
+    case "$t" in *"${TEST_ONLY:-}"*) ;; *) continue ;; esac
+    echo "=== $flavour: $(basename "$t")"
+    if "$t"; then
+      passed=$((passed + 1))
+    else
+      failed=$((failed + 1)); failures+=("$flavour: $(basename "$t")")
+    fi
+  done
+done
+
+echo
+for f in "${failures[@]}"; do echo "FAILED: $f"; done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,314 @@
+/* harness.c: integration test support (see harness.h). */
+#include "harness.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void die(const char *what)
+{
+    fprintf(stderr, "harness: %s\n", what);
+    exit(2);
+}
+
+static const char *need_env(const char *name)
+{
+    const char *v = getenv(name);
+    if (v == NULL || *v == '\0') {
+        fprintf(stderr, "harness: %s is not set (run through `make test`)\n", name);
+        exit(2);
+    }
+    return v;
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+        die("no free port");
+    int port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+/* Build the child's environment: ours plus the server's configuration plus extra. */
+static void child_env(const it_server *s, const char *const *extra)
+{
+    char listen[64];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
+    setenv("ISCGOBS_DATABASE_URL", s->db_url, 1);
+    setenv("ISCGOBS_LISTEN", listen, 1);
+    setenv("ISCGOBS_KEY_FILE", s->key_path, 1);
+    setenv("ISCGOBS_THREADS", "4", 1);
+    for (; extra && *extra; extra++) {
+        char kv[1024];
+        snprintf(kv, sizeof kv, "%s", *extra);
+        char *eq = strchr(kv, '=');
+        if (eq) {
+            *eq = '\0';
+            setenv(kv, eq + 1, 1);
+        }
+    }
+}
+
+int it_cli(const it_server *s, char *out, size_t outlen, const char *const *args)
+{
+    int pfd[2];
+    if (pipe(pfd) != 0)
+        die("pipe");
+    pid_t pid = fork();
+    if (pid == 0) {
+        child_env(s, NULL);
+        dup2(pfd[1], 1);
+        close(pfd[0]);
+        close(pfd[1]);
+        const char *argv[32] = {need_env("IT_BIN")};
+        int n = 1;
+        for (; args[n - 1] && n < 31; n++)
+            argv[n] = args[n - 1];
+        argv[n] = NULL;
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(pfd[1]);
+    size_t got = 0;
+    char tmp[4096];
+    ssize_t k;
+    while ((k = read(pfd[0], tmp, sizeof tmp)) > 0) {
+        if (out && got + (size_t)k < outlen) {
+            memcpy(out + got, tmp, (size_t)k);
+            got += (size_t)k;
+        }
+    }
+    if (out && outlen)
+        out[got] = '\0';
+    close(pfd[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+void it_setup(it_server *s, const char *name)
+{
+    memset(s, 0, sizeof *s);
+    PGconn *c = PQconnectdb(need_env("IT_PG_URL"));
+    if (PQstatus(c) != CONNECTION_OK)
+        die("cannot reach the test cluster");
+    char sql[256];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
+    PQclear(PQexec(c, sql));
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        die("CREATE DATABASE failed");
+    PQclear(r);
+    /* Same cluster, other database: replace dbname in the admin connection string. */
+    PQconninfoOption *opts = PQconninfo(c);
+    size_t n = 0;
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        if (o->val == NULL || strcmp(o->keyword, "dbname") == 0)
+            continue;
+        if (strcmp(o->keyword, "host") && strcmp(o->keyword, "port") && strcmp(o->keyword, "user"))
+            continue;
+        n += (size_t)snprintf(s->db_url + n, sizeof s->db_url - n, "%s=%s ", o->keyword, o->val);
+    }
+    snprintf(s->db_url + n, sizeof s->db_url - n, "dbname=%s", name);
+    PQconninfoFree(opts);
+    PQfinish(c);
+
+    snprintf(s->dir, sizeof s->dir, "%s/%s", need_env("IT_TMP"), name);
+    mkdir(s->dir, 0700);
+    snprintf(s->key_path, sizeof s->key_path, "%s/pseudonym.key", s->dir);
+    snprintf(s->log_path, sizeof s->log_path, "%s/server.log", s->dir);
+    unlink(s->key_path);
+    if (it_cli(s, NULL, 0, (const char *[]){"keygen", NULL}) != 0)
+        die("keygen failed");
+    if (it_cli(s, NULL, 0, (const char *[]){"db", "migrate", NULL}) != 0)
+        die("db migrate failed");
+}
+
+static size_t collect(char *p, size_t size, size_t n, void *arg)
+{
+    it_resp *r = arg;
+    size_t k = size * n;
+    char *nb = realloc(r->body, r->len + k + 1);
+    if (nb == NULL)
+        return 0;
+    memcpy(nb + r->len, p, k);
+    r->body = nb;
+    r->len += k;
+    r->body[r->len] = '\0';
+    return k;
+}
+
+static size_t header_cb(char *p, size_t size, size_t n, void *arg)
+{
+    it_resp *r = arg;
+    size_t k = size * n;
+    if (k > 12 && strncasecmp(p, "Retry-After:", 12) == 0)
+        snprintf(r->retry_after, sizeof r->retry_after, "%.*s", (int)strcspn(p + 12, "\r\n") - 1,
+                 p + 13);
+    return k;
+}
+
+void it_http(const it_server *s, const char *method, const char *path, const char *token,
+             const char *ctype, const void *body, size_t len, it_resp *r)
+{
+    memset(r, 0, sizeof *r);
+    CURL *h = curl_easy_init();
+    char url[2048], auth[256], ct[256];
+    snprintf(url, sizeof url, "%s%s", s->base, path);
+    struct curl_slist *hdr = NULL;
+    if (token) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+        hdr = curl_slist_append(hdr, auth);
+    }
+    if (ctype) {
+        snprintf(ct, sizeof ct, "Content-Type: %s", ctype);
+        hdr = curl_slist_append(hdr, ct);
+    }
+    hdr = curl_slist_append(hdr, "Expect:");
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 120L);
+    if (body) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    }
+    CURLcode rc = curl_easy_perform(h);
+    if (rc == CURLE_OK) {
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+        char *t = NULL;
+        curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &t);
+        if (t)
+            snprintf(r->content_type, sizeof r->content_type, "%s", t);
+    } else {
+        r->status = -1;
+    }
+    if (r->body == NULL)
+        r->body = calloc(1, 1);
+    curl_slist_free_all(hdr);
+    curl_easy_cleanup(h);
+}
+
+void it_resp_free(it_resp *r)
+{
+    free(r->body);
+    r->body = NULL;
+}
+
+void it_start(it_server *s, const char *const *env)
+{
+    s->port = free_port();
+    snprintf(s->base, sizeof s->base, "http://127.0.0.1:%d", s->port);
+    s->pid = fork();
+    if (s->pid == 0) {
+        child_env(s, env);
+        int fd = open(s->log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        dup2(fd, 2);
+        close(fd);
+        execl(need_env("IT_BIN"), need_env("IT_BIN"), "serve", (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 600; i++) {
+        it_resp r;
+        it_http(s, "GET", "/healthz", NULL, NULL, NULL, 0, &r);
+        long st = r.status;
+        it_resp_free(&r);
+        if (st == 200)
+            return;
+        int status;
+        if (waitpid(s->pid, &status, WNOHANG) == s->pid)
+            die("the server exited at start (see its log in IT_TMP)");
+        usleep(50 * 1000);
+    }
+    die("the server did not answer /healthz");
+}
+
+int it_stop(it_server *s)
+{
+    if (s->pid <= 0)
+        return -1;
+    kill(s->pid, SIGTERM);
+    int st = 0;
+    waitpid(s->pid, &st, 0);
+    s->pid = 0;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+void it_post_add(const it_server *s, const char *code, const char *dep, const char *opened)
+{
+    const char *args[] = {"post", "add", code, "--name", "Poste de test", "--dep", dep,
+                          "--force", "PN", "--opened", opened, NULL};
+    if (it_cli(s, NULL, 0, args) != 0)
+        die("post add failed");
+}
+
+void it_user_add(const it_server *s, const char *role, const char *post, char tok[80])
+{
+    const char *args[] = {"user", "add", "--role", role, "--name", role, post ? "--post" : NULL,
+                          post, NULL};
+    if (it_cli(s, tok, 80, args) != 0)
+        die("user add failed");
+    tok[strcspn(tok, "\n")] = '\0';
+    if (strlen(tok) != 64)
+        die("user add printed no token");
+}
+
+char *it_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "harness: cannot read %s\n", path);
+        exit(2);
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *p = malloc((size_t)n + 1);
+    if (p == NULL || fread(p, 1, (size_t)n, f) != (size_t)n)
+        die("read failed");
+    p[n] = '\0';
+    fclose(f);
+    if (len)
+        *len = (size_t)n;
+    return p;
+}
+
+PGconn *it_db(const it_server *s)
+{
+    PGconn *c = PQconnectdb(s->db_url);
+    if (PQstatus(c) != CONNECTION_OK)
+        die("cannot connect to the test database");
+    return c;
+}
+
+long it_sql_long(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        fprintf(stderr, "harness: query failed: %s: %s\n", sql, PQerrorMessage(c));
+        exit(2);
+    }
+    long v = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return v;
+}

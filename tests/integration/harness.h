@@ -1,0 +1,64 @@
+/* harness.h: what integration tests share: a throwaway database, the real server started as
+ * a child process on a free loopback port, the real CLI, and an HTTP client (libcurl).
+ *
+ * Environment (set by scripts/test.sh): IT_BIN = the iscgobs binary under test,
+ * IT_PG_URL = a libpq connection string to the cluster's `postgres` database,
+ * IT_TMP = a scratch folder.
+ */
+#ifndef IT_HARNESS_H
+#define IT_HARNESS_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef struct it_server {
+    pid_t pid;
+    int port;
+    char base[64];        /* http://127.0.0.1:PORT */
+    char db_url[512];     /* connection string of this test's database */
+    char dir[512];        /* scratch folder: key file, server log */
+    char log_path[600];
+    char key_path[600];
+} it_server;
+
+typedef struct it_resp {
+    long status;
+    char *body;           /* NUL-terminated, owned */
+    size_t len;
+    char content_type[128];
+    char retry_after[16];
+} it_resp;
+
+/* Create (or recreate) database `name` in the test cluster, make a scratch folder, create
+ * the key, run `db migrate`. Aborts the test program on failure. */
+void it_setup(it_server *s, const char *name);
+
+/* Start `iscgobs serve` (extra environment "K=V" strings, NULL-terminated, may be NULL) and
+ * wait until /healthz answers. */
+void it_start(it_server *s, const char *const *env);
+
+/* SIGTERM the server and wait; returns its exit status (0 = clean stop). */
+int it_stop(it_server *s);
+
+/* Run the CLI with the server's configuration: `iscgobs args...`; stdout captured into out
+ * (may be NULL). Returns the exit status. */
+int it_cli(const it_server *s, char *out, size_t outlen, const char *const *args);
+
+/* Shorthands: a post, an account (returns its token in tok[65]). */
+void it_post_add(const it_server *s, const char *code, const char *dep, const char *opened);
+void it_user_add(const it_server *s, const char *role, const char *post, char tok[80]);
+
+/* An HTTP request to the server. token and ctype may be NULL. */
+void it_http(const it_server *s, const char *method, const char *path, const char *token,
+             const char *ctype, const void *body, size_t len, it_resp *r);
+void it_resp_free(it_resp *r);
+
+/* Read a whole file (NUL-terminated, owned); aborts when missing. */
+char *it_read_file(const char *path, size_t *len);
+
+/* A connection to the test's database (the caller PQfinish-es it) and one-value queries. */
+PGconn *it_db(const it_server *s);
+long it_sql_long(PGconn *c, const char *sql);
+
+#endif
