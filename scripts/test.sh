@@ -49,6 +49,19 @@ for flavour in ${TEST_FLAVOURS:-release address undefined}; do
   done
 done
 
+# `make run` as a user runs it, twice (release build only, once per suite).
+case " ${TEST_FLAVOURS:-release} " in *" release "*)
+  if [ -z "${TEST_ONLY:-}" ] || [ "$TEST_ONLY" = make_run ]; then
+    echo "=== make run (smoke)"
+    if tests/integration/make_run_smoke.sh "$tmp/make-run"; then
+      passed=$((passed + 1))
+    else
+      failed=$((failed + 1)); failures+=("make run smoke")
+    fi
+    scripts/pg.sh stop "$tmp/make-run/pg"
+  fi
+esac
+
 echo
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
 echo "$passed passed, $failed failed"
