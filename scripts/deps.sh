@@ -6,7 +6,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  gcc make pkg-config curl
+  gcc make pkg-config curl bc
   libpq-dev postgresql
   libmicrohttpd-dev libcmocka-dev
   libssl-dev libxml2-dev libjansson-dev libcurl4-openssl-dev libunistring-dev

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# bench/run.sh (`make bench`): performance measured against baselines taken in the same run,
+# on the same machine and the same PostgreSQL cluster (the machines are shared and noisy:
+# only ratios are comparable between runs). Prints a report and writes it to bench/out/.
+#   BENCH_POSTS=450   posts in the demonstration year (default: the full national year)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+make -s -j2 bin/iscgobs
+
+posts=${BENCH_POSTS:-450}
+work=$(mktemp -d /tmp/iscgobs-bench.XXXXXX)
+chmod 755 "$work"
+cleanup() { [ -n "${server:-}" ] && kill "$server" 2>/dev/null; wait 2>/dev/null; scripts/pg.sh stop "$work/pg"; rm -rf "$work"; }
+trap cleanup EXIT
+mkdir -p bench/out
+out=bench/out/bench-$(date -u +%Y%m%dT%H%M%SZ).txt
+
+# A durable cluster (fsync and synchronous_commit on): the service promises that a 2xx
+# means committed, so the benchmark pays for it as production would.
+scripts/pg.sh start "$work/pg"
+export ISCGOBS_DATABASE_URL ISCGOBS_KEY_FILE=$work/key ISCGOBS_LISTEN=127.0.0.1:$((30000 + RANDOM % 20000))
+ISCGOBS_DATABASE_URL=$(scripts/pg.sh url "$work/pg")
+BIN=$PWD/bin/iscgobs
+now() { date +%s.%N; }
+psqlq() { psql "$ISCGOBS_DATABASE_URL" -Atqc "$1"; }
+
+"$BIN" db migrate 2>/dev/null
+"$BIN" keygen --file "$ISCGOBS_KEY_FILE" 2>/dev/null
+year=$(( $(date +%Y) - 1 ))
+"$BIN" demo --out "$work/demo" --posts "$posts" --year "$year" 2>/dev/null
+"$BIN" post import "$work/demo/posts.csv" 2>/dev/null
+admin=$("$BIN" user add --role admin --name bench 2>/dev/null)
+"$BIN" serve 2>"$work/server.log" &
+server=$!
+for _ in $(seq 1 100); do curl -fsS "http://$ISCGOBS_LISTEN/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+
+{
+echo "# iscgobs bench, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, demo year $year, $posts posts"
+echo
+
+# 1. Collector: the demo year over HTTP with 8 concurrent clients, end to end.
+t0=$(now)
+"$BIN" upload "$work/demo" --url "http://$ISCGOBS_LISTEN" --token "$admin" --jobs 8 2>/dev/null
+t1=$(now)
+rows=$(psqlq "SELECT count(*) FROM contact")
+grids=$(psqlq "SELECT count(*) FROM grid")
+http_s=$(echo "$t1 - $t0" | bc -l)
+
+# Baseline: psql \copy of the same pseudonymised rows into the same table (same indexes).
+psqlq "\\copy contact TO '$work/contact.tsv'"
+psqlq "TRUNCATE contact"
+t0=$(now)
+psqlq "\\copy contact FROM '$work/contact.tsv'"
+t1=$(now)
+copy_s=$(echo "$t1 - $t0" | bc -l)
+http_rps=$(echo "$rows / $http_s" | bc -l)
+copy_rps=$(echo "$rows / $copy_s" | bc -l)
+printf '## Collector: upload of the demo year over HTTP (8 clients) vs psql \\copy\n\n'
+printf '| what | rows | grids | seconds | rows/s |\n|---|---|---|---|---|\n'
+printf '| HTTP upload, end to end | %d | %d | %.2f | %.0f |\n' "$rows" "$grids" "$http_s" "$http_rps"
+printf '| psql \\copy, same rows, same table | %d | | %.2f | %.0f |\n' "$rows" "$copy_s" "$copy_rps"
+printf '\nratio HTTP / \\copy = **%.2f** (target >= 0.8)\n\n' "$(echo "$http_rps / $copy_rps" | bc -l)"
+# Later stages add their measurements here (they need the loaded year).
+for extra in bench/aggregate.sh bench/sdmx.sh; do
+  [ -x "$extra" ] && BENCH_WORK=$work BENCH_ADMIN=$admin "$extra"
+done
+} | tee "$out"
+echo "(report saved in $out)" >&2
