@@ -1,6 +1,7 @@
 /* db.c: libpq connections per thread, statement helper, transactions, migrations. */
 #include "db.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,20 @@
 #include "log.h"
 #include "ref.h"
 
-static _Thread_local PGconn *thread_conn;
+/* Each thread's connection lives under a key whose destructor closes it when the thread
+ * exits (the HTTP worker threads end with the daemon). */
+static pthread_key_t conn_key;
+static pthread_once_t conn_once = PTHREAD_ONCE_INIT;
+
+static void conn_close(void *c)
+{
+    PQfinish(c);
+}
+
+static void conn_key_create(void)
+{
+    pthread_key_create(&conn_key, conn_close);
+}
 
 PGconn *obs_db_open(const char *url, obs_err *e)
 {
@@ -30,23 +44,26 @@ PGconn *obs_db_open(const char *url, obs_err *e)
 
 PGconn *obs_db_conn(obs_err *e)
 {
-    if (thread_conn && PQstatus(thread_conn) == CONNECTION_OK)
-        return thread_conn;
-    if (thread_conn) {
-        PQreset(thread_conn);
-        if (PQstatus(thread_conn) == CONNECTION_OK)
-            return thread_conn;
-        PQfinish(thread_conn);
-        thread_conn = NULL;
+    pthread_once(&conn_once, conn_key_create);
+    PGconn *c = pthread_getspecific(conn_key);
+    if (c && PQstatus(c) == CONNECTION_OK)
+        return c;
+    if (c) {
+        PQreset(c);
+        if (PQstatus(c) == CONNECTION_OK)
+            return c;
+        PQfinish(c);
     }
-    thread_conn = obs_db_open(obs_config_get()->database_url, e);
-    return thread_conn;
+    c = obs_db_open(obs_config_get()->database_url, e);
+    pthread_setspecific(conn_key, c);
+    return c;
 }
 
 void obs_db_disconnect(void)
 {
-    PQfinish(thread_conn);
-    thread_conn = NULL;
+    pthread_once(&conn_once, conn_key_create);
+    PQfinish(pthread_getspecific(conn_key));
+    pthread_setspecific(conn_key, NULL);
 }
 
 static obs_status result_status(PGconn *c, PGresult *r, obs_err *e)

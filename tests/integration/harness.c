@@ -330,3 +330,15 @@ long it_sql_long(PGconn *c, const char *sql)
     PQclear(r);
     return v;
 }
+
+int it_stop_failures;
+
+void it_stop_checked(it_server *s)
+{
+    int st = it_stop(s);
+    if (st != 0) {
+        fprintf(stderr, "harness: the server did not stop cleanly (exit status %d): see %s\n", st,
+                s->log_path);
+        it_stop_failures++;
+    }
+}

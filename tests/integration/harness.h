@@ -41,6 +41,12 @@ void it_start(it_server *s, const char *const *env);
 /* SIGTERM the server and wait; returns its exit status (0 = clean stop). */
 int it_stop(it_server *s);
 
+/* it_stop, and when the exit status is not 0 (a sanitizer report at exit, a crash) say so
+ * and count it in it_stop_failures: cmocka does not count a failed group teardown, so each
+ * test program returns `failed || it_stop_failures`. */
+void it_stop_checked(it_server *s);
+extern int it_stop_failures;
+
 /* Run the CLI with the server's configuration: `iscgobs args...`; stdout captured into out
  * (may be NULL). Returns the exit status. */
 int it_cli(const it_server *s, char *out, size_t outlen, const char *const *args);
