@@ -11,7 +11,7 @@ make -s -j2 bin/iscgobs
 posts=${BENCH_POSTS:-450}
 work=$(mktemp -d /tmp/iscgobs-bench.XXXXXX)
 chmod 755 "$work"
-cleanup() { [ -n "${server:-}" ] && kill "$server" 2>/dev/null; wait 2>/dev/null; scripts/pg.sh stop "$work/pg"; rm -rf "$work"; }
+cleanup() { if [ -n "${server:-}" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi; scripts/pg.sh stop "$work/pg"; rm -rf "$work"; }
 trap cleanup EXIT
 mkdir -p bench/out
 out=bench/out/bench-$(date -u +%Y%m%dT%H%M%SZ).txt

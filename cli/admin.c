@@ -73,10 +73,10 @@ int cli_cmd_db(int argc, char **argv)
     obs_err_clear(&e);
     PGconn *c = cli_connect(&e);
     if (c == NULL || obs_db_migrate(c, &e)) {
-        PQfinish(c);
+        obs_db_close(c);
         return cli_fail(&e);
     }
-    PQfinish(c);
+    obs_db_close(c);
     fprintf(stderr, "schéma à jour, données de référence chargées\n");
     return 0;
 }
@@ -208,7 +208,7 @@ int cli_cmd_post(int argc, char **argv)
         if (rc == 0)
             fprintf(stderr, "%zu postes enregistrés\n", j.n);
         fclose(in);
-        PQfinish(c);
+        obs_db_close(c);
         return rc;
     }
     const char *f[8] = {argc > 2 ? argv[2] : NULL,
@@ -227,7 +227,7 @@ int cli_cmd_post(int argc, char **argv)
         f[6] = "2000-01";
     PGconn *c = cli_connect(&e);
     rc = c == NULL || post_upsert(c, f, &e) ? cli_fail(&e) : 0;
-    PQfinish(c);
+    obs_db_close(c);
     if (rc == 0)
         fprintf(stderr, "poste %s enregistré\n", f[0]);
     return rc;
@@ -274,7 +274,7 @@ int cli_cmd_user(int argc, char **argv)
                                  &e)
                  ? cli_fail(&e)
                  : 0;
-    PQfinish(c);
+    obs_db_close(c);
     if (rc == 0) {
         printf("%s\n", token);
         fprintf(stderr, "compte %s (%s) créé ; le jeton ci-dessus ne sera plus affiché\n", name,

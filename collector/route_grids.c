@@ -115,7 +115,7 @@ static void audit_rejection(PGconn *c, const obs_request *rq, const char *post,
     snprintf(target, sizeof target, "%s/%s", post, period);
     snprintf(detail, sizeof detail, "{\"code\": \"%s\"}", code);
     const char *p[] = {rq->who.account_id ? account : NULL, rq->who.name, target, detail};
-    obs_db_exec(c, SQL_AUDIT_REJECT, 4, p, NULL, NULL); /* best effort: the answer stands */
+    obs_db_exec_prepared(c, SQL_AUDIT_REJECT, 4, p, NULL, NULL); /* best effort: the answer stands */
 }
 
 /* Common prologue: authenticate and check the caller may write this post. Returns 0 and
@@ -210,7 +210,7 @@ static void grid_upload(obs_request *rq, obs_response *rs, int dry_run)
     snprintf(pdate, sizeof pdate, "%04d-%02d-01", year, month);
     snprintf(lock, sizeof lock, "%d", obs_config_get()->lock_months);
     PGresult *r = NULL;
-    if (obs_db_exec(c, SQL_PERIOD_STATE, 3, (const char *[]){post, pdate, lock}, &r, &e)) {
+    if (obs_db_exec_prepared(c, SQL_PERIOD_STATE, 3, (const char *[]){post, pdate, lock}, &r, &e)) {
         obs_http_fail(rs, &e);
         return;
     }
@@ -338,7 +338,7 @@ static void grid_list(obs_request *rq, obs_response *rs)
     }
     PGconn *c = obs_db_conn(&e);
     PGresult *r = NULL;
-    if (c == NULL || obs_db_exec(c, SQL_POST_MONTHS, 1, (const char *[]){post}, &r, &e)) {
+    if (c == NULL || obs_db_exec_prepared(c, SQL_POST_MONTHS, 1, (const char *[]){post}, &r, &e)) {
         obs_http_fail(rs, &e);
         return;
     }

@@ -134,9 +134,9 @@ static obs_status store_tx(PGconn *c, void *arg, obs_err *e)
     const col_upload_meta *m = j->m;
     col_receipt *r = j->r;
     PGresult *res = NULL;
-    obs_status rc = obs_db_exec(c, SQL_LOCK, 2, (const char *[]){g->post, j->period}, NULL, e);
+    obs_status rc = obs_db_exec_prepared(c, SQL_LOCK, 2, (const char *[]){g->post, j->period}, NULL, e);
     if (rc == OBS_OK)
-        rc = obs_db_exec(c, SQL_CURRENT, 3, (const char *[]){g->post, j->period, m->sha256}, &res, e);
+        rc = obs_db_exec_prepared(c, SQL_CURRENT, 3, (const char *[]){g->post, j->period, m->sha256}, &res, e);
     if (rc)
         return rc;
     if (PQntuples(res) == 1) { /* the same bytes again: nothing changes */
@@ -157,7 +157,7 @@ static obs_status store_tx(PGconn *c, void *arg, obs_err *e)
     fmt_int(warnings, sizeof warnings, (long long)m->nwarnings);
     fmt_int(account, sizeof account, m->account_id);
     const char *up[] = {g->post, j->period, m->sha256, rows, persons, m->received_at};
-    if ((rc = obs_db_exec(c, SQL_UPSERT_GRID, 6, up, &res, e)))
+    if ((rc = obs_db_exec_prepared(c, SQL_UPSERT_GRID, 6, up, &res, e)))
         return rc;
     r->version = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
     r->on_time = PQgetvalue(res, 0, 1)[0] == 't';
@@ -171,9 +171,9 @@ static obs_status store_tx(PGconn *c, void *arg, obs_err *e)
     const char *hp[] = {g->post,       j->period, version,         m->sha256,
                         rows,          persons,   warnings,        m->format,
                         m->account_id ? account : NULL, m->received_at, r->on_time ? "t" : "f"};
-    if ((rc = obs_db_exec(c, SQL_INSERT_UPLOAD, 11, hp, NULL, e)))
+    if ((rc = obs_db_exec_prepared(c, SQL_INSERT_UPLOAD, 11, hp, NULL, e)))
         return rc;
-    if ((rc = obs_db_exec(c, SQL_DELETE_ROWS, 2, (const char *[]){g->post, j->period}, NULL, e)))
+    if ((rc = obs_db_exec_prepared(c, SQL_DELETE_ROWS, 2, (const char *[]){g->post, j->period}, NULL, e)))
         return rc;
     if (g->n && (rc = copy_rows(c, j, e)))
         return rc;
@@ -187,7 +187,7 @@ static obs_status store_tx(PGconn *c, void *arg, obs_err *e)
              m->received_at ? "true" : "false");
     const char *ap[] = {m->account_id ? account : NULL, m->actor ? m->actor : "?", target,
                         r->outcome == COL_CREATED ? "created" : "replaced", detail};
-    if ((rc = obs_db_exec(c, SQL_AUDIT, 5, ap, NULL, e)))
+    if ((rc = obs_db_exec_prepared(c, SQL_AUDIT, 5, ap, NULL, e)))
         return rc;
     if (after_store)
         rc = after_store(c, g->post, j->period, e);
@@ -213,7 +213,7 @@ obs_status col_store_key_id(PGconn *c, const uint8_t fingerprint[32], int *key_i
     char hex[65];
     obs_hex(fingerprint, 32, hex);
     PGresult *r = NULL;
-    obs_status rc = obs_db_exec(c, SQL_KEY_ID, 1, (const char *[]){hex}, &r, e);
+    obs_status rc = obs_db_exec_prepared(c, SQL_KEY_ID, 1, (const char *[]){hex}, &r, e);
     if (rc)
         return rc;
     if (PQntuples(r) < 1) {

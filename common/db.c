@@ -13,11 +13,13 @@
 
 /* Each thread's connection lives under a key whose destructor closes it when the thread
  * exits (the HTTP worker threads end with the daemon). */
+static void forget_prepared(PGconn *c);
 static pthread_key_t conn_key;
 static pthread_once_t conn_once = PTHREAD_ONCE_INIT;
 
 static void conn_close(void *c)
 {
+    forget_prepared(c);
     PQfinish(c);
 }
 
@@ -49,6 +51,7 @@ PGconn *obs_db_conn(obs_err *e)
     if (c && PQstatus(c) == CONNECTION_OK)
         return c;
     if (c) {
+        forget_prepared(c);
         PQreset(c);
         if (PQstatus(c) == CONNECTION_OK)
             return c;
@@ -59,9 +62,16 @@ PGconn *obs_db_conn(obs_err *e)
     return c;
 }
 
+void obs_db_close(PGconn *c)
+{
+    forget_prepared(c);
+    PQfinish(c);
+}
+
 void obs_db_disconnect(void)
 {
     pthread_once(&conn_once, conn_key_create);
+    forget_prepared(pthread_getspecific(conn_key));
     PQfinish(pthread_getspecific(conn_key));
     pthread_setspecific(conn_key, NULL);
 }
@@ -101,6 +111,59 @@ obs_status obs_db_exec(PGconn *c, const char *sql, int nparams, const char *cons
     else
         PQclear(r);
     return rc;
+}
+
+/* Statements prepared on the calling thread's connections: (connection, text address). */
+#define DB_PREPARED_MAX 64
+static _Thread_local struct {
+    PGconn *conn;
+    const char *sql;
+    unsigned id; /* the statement is named "obs<id>" on its connection */
+} prepared[DB_PREPARED_MAX];
+static _Thread_local int nprepared;
+static _Thread_local unsigned next_id;
+
+obs_status obs_db_exec_prepared(PGconn *c, const char *sql, int nparams,
+                                const char *const *params, PGresult **res, obs_err *e)
+{
+    int slot = -1;
+    for (int i = 0; i < nprepared; i++)
+        if (prepared[i].sql == sql && prepared[i].conn == c)
+            slot = i;
+    char name[24];
+    if (slot < 0) {
+        if (nprepared == DB_PREPARED_MAX) /* a full table: plain execution still works */
+            return obs_db_exec(c, sql, nparams, params, res, e);
+        unsigned id = next_id++;
+        snprintf(name, sizeof name, "obs%u", id);
+        PGresult *r = PQprepare(c, name, sql, nparams, NULL);
+        obs_status rc = result_status(c, r, e);
+        PQclear(r);
+        if (rc)
+            return rc;
+        slot = nprepared++;
+        prepared[slot].conn = c;
+        prepared[slot].sql = sql;
+        prepared[slot].id = id;
+    }
+    snprintf(name, sizeof name, "obs%u", prepared[slot].id);
+    PGresult *r = PQexecPrepared(c, name, nparams, params, NULL, NULL, 0);
+    obs_status rc = result_status(c, r, e);
+    if (rc == OBS_OK && res)
+        *res = r;
+    else
+        PQclear(r);
+    return rc;
+}
+
+/* Forget the statements prepared on a connection that is being closed or reset. */
+static void forget_prepared(PGconn *c)
+{
+    int k = 0;
+    for (int i = 0; i < nprepared; i++)
+        if (prepared[i].conn != c)
+            prepared[k++] = prepared[i];
+    nprepared = k;
 }
 
 obs_status obs_db_run(PGconn *c, const char *sql, obs_err *e)

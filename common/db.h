@@ -16,8 +16,11 @@ PGconn *obs_db_conn(obs_err *e);
 /* Close the calling thread's connection (thread exit, tests). */
 void obs_db_disconnect(void);
 
-/* Open a private connection to url (the caller PQfinish-es it). */
+/* Open a private connection to url (the caller closes it with obs_db_close). */
 PGconn *obs_db_open(const char *url, obs_err *e);
+
+/* Close a connection from obs_db_open (forgets what was prepared on it); accepts NULL. */
+void obs_db_close(PGconn *c);
 
 /* Run a parameterised statement (text parameters; NULL entries are SQL NULLs). When res is
  * not NULL the result is handed to the caller (PQclear it), otherwise cleared here.
@@ -27,6 +30,12 @@ PGconn *obs_db_open(const char *url, obs_err *e);
  * (it could quote data). */
 obs_status obs_db_exec(PGconn *c, const char *sql, int nparams, const char *const *params,
                        PGresult **res, obs_err *e);
+
+/* Like obs_db_exec, for hot-path statements: sql must be a string constant with static
+ * storage (it is recognised by its address). It is prepared once per connection and
+ * then executed without being parsed and planned again. */
+obs_status obs_db_exec_prepared(PGconn *c, const char *sql, int nparams,
+                                const char *const *params, PGresult **res, obs_err *e);
 
 /* Shorthand for statements without parameters or result. */
 obs_status obs_db_run(PGconn *c, const char *sql, obs_err *e);

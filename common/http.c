@@ -185,7 +185,7 @@ obs_status obs_http_authenticate(obs_request *rq, obs_err *e)
     if (c == NULL)
         return OBS_ERR_DB;
     PGresult *r = NULL;
-    obs_status rc = obs_db_exec(c, SQL_ACCOUNT_BY_TOKEN, 1, (const char *[]){hex}, &r, e);
+    obs_status rc = obs_db_exec_prepared(c, SQL_ACCOUNT_BY_TOKEN, 1, (const char *[]){hex}, &r, e);
     if (rc)
         return rc;
     /* The index finds the row; the stored hash is then compared in constant time. */
