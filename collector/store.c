@@ -26,35 +26,40 @@ static const char SQL_CURRENT[] =
     " to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
     " FROM grid WHERE post = $1 AND period = $2::date AND sha256 = decode($3, 'hex')";
 
-/* First version: on time when received before the 11th of the next month, Paris time.
- * A correction keeps first_received_at and on_time (grid-format.md section 6). */
-static const char SQL_UPSERT_GRID[] =
-    "INSERT INTO grid AS g (post, period, version, sha256, rows, persons, first_received_at,"
-    "                       received_at, on_time)"
-    " VALUES ($1, $2::date, 1, decode($3, 'hex'), $4, $5, coalesce($6::timestamptz, now()),"
-    "         coalesce($6::timestamptz, now()),"
-    "         coalesce($6::timestamptz, now()) < (($2::date + interval '1 month 10 days')::timestamp"
-    "                                             AT TIME ZONE 'Europe/Paris'))"
-    " ON CONFLICT (post, period) DO UPDATE SET version = g.version + 1, sha256 = EXCLUDED.sha256,"
-    "   rows = EXCLUDED.rows, persons = EXCLUDED.persons, received_at = EXCLUDED.received_at"
-    " RETURNING version, on_time,"
-    "   to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
-
-static const char SQL_INSERT_UPLOAD[] =
-    "INSERT INTO upload (post, period, version, sha256, rows, persons, warnings, format,"
-    "                    account_id, received_at, on_time)"
-    " VALUES ($1, $2::date, $3, decode($4, 'hex'), $5, $6, $7, $8, $9,"
-    "         coalesce($10::timestamptz, now()), $11)";
-
-static const char SQL_DELETE_ROWS[] = "DELETE FROM contact WHERE post = $1 AND period = $2::date";
+/* The whole new version in one statement: the grid's current state (first version: on time
+ * when received before the 11th of the next month, Paris time; a correction keeps
+ * first_received_at and on_time, grid-format.md section 6), its history row, the removal of
+ * the old rows (the new ones follow by COPY) and the audit entry. */
+static const char SQL_NEW_VERSION[] =
+    "WITH g AS ("
+    "  INSERT INTO grid AS g (post, period, version, sha256, rows, persons, first_received_at,"
+    "                         received_at, on_time)"
+    "  VALUES ($1, $2::date, 1, decode($3, 'hex'), $4::int, $5::int,"
+    "          coalesce($6::timestamptz, now()), coalesce($6::timestamptz, now()),"
+    "          coalesce($6::timestamptz, now()) < (($2::date + interval '1 month 10 days')::timestamp"
+    "                                              AT TIME ZONE 'Europe/Paris'))"
+    "  ON CONFLICT (post, period) DO UPDATE SET version = g.version + 1, sha256 = EXCLUDED.sha256,"
+    "    rows = EXCLUDED.rows, persons = EXCLUDED.persons, received_at = EXCLUDED.received_at"
+    "  RETURNING version, on_time, received_at),"
+    " u AS (INSERT INTO upload (post, period, version, sha256, rows, persons, warnings, format,"
+    "                          account_id, received_at, on_time)"
+    "       SELECT $1, $2::date, g.version, decode($3, 'hex'), $4::int, $5::int, $7::int, $8,"
+    "              $9::bigint, g.received_at, g.on_time FROM g),"
+    " d AS (DELETE FROM contact WHERE post = $1 AND period = $2::date),"
+    " a AS (INSERT INTO audit_log (account_id, actor, action, target, outcome, detail)"
+    "       SELECT $9::bigint, $10, 'grid.upload', $1 || '/' || to_char($2::date, 'YYYY-MM'),"
+    "              CASE WHEN g.version = 1 THEN 'created' ELSE 'replaced' END,"
+    "              jsonb_build_object('version', g.version, 'rows', $4::int, 'sha256', $3::text,"
+    "                                 'admin_override', $11::boolean,"
+    "                                 'backdated', $6::timestamptz IS NOT NULL)"
+    "       FROM g)"
+    " SELECT version, on_time,"
+    "   to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM g";
 
 static const char SQL_COPY[] =
     "COPY contact (post, period, line, date_contact, person, key_id, sexe, age, dep_res,"
     " statut, origine, connu_ss, mode, problems, orientations) FROM STDIN";
 
-static const char SQL_AUDIT[] =
-    "INSERT INTO audit_log (account_id, actor, action, target, outcome, detail)"
-    " VALUES ($1, $2, 'grid.upload', $3, $4, $5::jsonb)";
 
 static const char SQL_KEY_ID[] =
     "WITH ins AS (INSERT INTO pseudonym_key (fingerprint) VALUES (decode($1, 'hex'))"
@@ -69,20 +74,65 @@ typedef struct store_job {
     char period[11]; /* YYYY-MM-01 */
 } store_job;
 
+/* A small writer for one COPY line on the stack (no printf on the hot path). */
+typedef struct line_w {
+    char b[256];
+    size_t n;
+} line_w;
+
+static void lw_str(line_w *w, const char *s)
+{
+    size_t k = strlen(s);
+    if (w->n + k < sizeof w->b) {
+        memcpy(w->b + w->n, s, k);
+        w->n += k;
+    }
+}
+
+static void lw_uint(line_w *w, unsigned long v)
+{
+    char tmp[24];
+    size_t k = 0;
+    do {
+        tmp[k++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (k && w->n < sizeof w->b - 1)
+        w->b[w->n++] = tmp[--k];
+}
+
+static void lw_tab(line_w *w)
+{
+    lw_str(w, "\t");
+}
+
 /* Append the COPY text line of one row. Every value is a code we produced: no escaping. */
 static obs_status copy_line(obs_buf *b, const store_job *j, const col_row *row)
 {
-    char hex[33];
+    line_w w = {.n = 0};
+    char hex[33], date[11];
     obs_hex(row->person, 16, hex);
-    return obs_buf_printf(
-        b, "%s\t%s\t%d\t%.8s%02d\t\\\\x%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%u\t%u\n", j->g->post,
-        j->period, row->line, j->period, row->day, hex, j->m->key_id,
-        ref_at(REF_SEXE, (size_t)row->sexe)->code, ref_at(REF_AGE, (size_t)row->age)->code,
-        row->dep_res[0] ? row->dep_res : "\\N", ref_at(REF_STATUT, (size_t)row->statut)->code,
-        ref_at(REF_ORIGINE, (size_t)row->origine)->code,
-        ref_at(REF_CONNU_SS, (size_t)row->connu_ss)->code,
-        ref_at(REF_MODE, (size_t)row->mode)->code, (unsigned)row->problems,
-        (unsigned)row->orientations);
+    memcpy(date, j->period, 8); /* "YYYY-MM-" */
+    date[8] = (char)('0' + row->day / 10);
+    date[9] = (char)('0' + row->day % 10);
+    date[10] = '\0';
+    lw_str(&w, j->g->post), lw_tab(&w);
+    lw_str(&w, j->period), lw_tab(&w);
+    lw_uint(&w, (unsigned long)row->line), lw_tab(&w);
+    lw_str(&w, date), lw_tab(&w);
+    lw_str(&w, "\\\\x"), lw_str(&w, hex), lw_tab(&w);
+    lw_uint(&w, (unsigned long)j->m->key_id), lw_tab(&w);
+    lw_str(&w, ref_at(REF_SEXE, (size_t)row->sexe)->code), lw_tab(&w);
+    lw_str(&w, ref_at(REF_AGE, (size_t)row->age)->code), lw_tab(&w);
+    lw_str(&w, row->dep_res[0] ? row->dep_res : "\\N"), lw_tab(&w);
+    lw_str(&w, ref_at(REF_STATUT, (size_t)row->statut)->code), lw_tab(&w);
+    lw_str(&w, ref_at(REF_ORIGINE, (size_t)row->origine)->code), lw_tab(&w);
+    lw_str(&w, ref_at(REF_CONNU_SS, (size_t)row->connu_ss)->code), lw_tab(&w);
+    lw_str(&w, ref_at(REF_MODE, (size_t)row->mode)->code), lw_tab(&w);
+    lw_uint(&w, row->problems), lw_tab(&w);
+    lw_uint(&w, row->orientations);
+    lw_str(&w, "\n");
+    return obs_buf_append(b, w.b, w.n);
 }
 
 static obs_status copy_rows(PGconn *c, const store_job *j, obs_err *e)
@@ -151,13 +201,16 @@ static obs_status store_tx(PGconn *c, void *arg, obs_err *e)
     }
     PQclear(res);
 
-    char rows[24], persons[24], warnings[24], account[24], version[24];
+    char rows[24], persons[24], warnings[24], account[24];
     fmt_int(rows, sizeof rows, (long long)g->n);
     fmt_int(persons, sizeof persons, (long long)g->persons);
     fmt_int(warnings, sizeof warnings, (long long)m->nwarnings);
     fmt_int(account, sizeof account, m->account_id);
-    const char *up[] = {g->post, j->period, m->sha256, rows, persons, m->received_at};
-    if ((rc = obs_db_exec_prepared(c, SQL_UPSERT_GRID, 6, up, &res, e)))
+    const char *p[] = {g->post,         j->period,  m->sha256, rows,
+                       persons,         m->received_at, warnings, m->format,
+                       m->account_id ? account : NULL, m->actor ? m->actor : "?",
+                       m->admin_override ? "t" : "f"};
+    if ((rc = obs_db_exec_prepared(c, SQL_NEW_VERSION, 11, p, &res, e)))
         return rc;
     r->version = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
     r->on_time = PQgetvalue(res, 0, 1)[0] == 't';
@@ -166,28 +219,7 @@ static obs_status store_tx(PGconn *c, void *arg, obs_err *e)
     r->outcome = r->version == 1 ? COL_CREATED : COL_REPLACED;
     r->rows = g->n;
     r->persons = g->persons;
-    fmt_int(version, sizeof version, r->version);
-
-    const char *hp[] = {g->post,       j->period, version,         m->sha256,
-                        rows,          persons,   warnings,        m->format,
-                        m->account_id ? account : NULL, m->received_at, r->on_time ? "t" : "f"};
-    if ((rc = obs_db_exec_prepared(c, SQL_INSERT_UPLOAD, 11, hp, NULL, e)))
-        return rc;
-    if ((rc = obs_db_exec_prepared(c, SQL_DELETE_ROWS, 2, (const char *[]){g->post, j->period}, NULL, e)))
-        return rc;
     if (g->n && (rc = copy_rows(c, j, e)))
-        return rc;
-
-    char target[32], detail[256];
-    snprintf(target, sizeof target, "%s/%.7s", g->post, j->period);
-    snprintf(detail, sizeof detail,
-             "{\"version\": %d, \"rows\": %zu, \"sha256\": \"%s\", \"admin_override\": %s,"
-             " \"backdated\": %s}",
-             r->version, g->n, m->sha256, m->admin_override ? "true" : "false",
-             m->received_at ? "true" : "false");
-    const char *ap[] = {m->account_id ? account : NULL, m->actor ? m->actor : "?", target,
-                        r->outcome == COL_CREATED ? "created" : "replaced", detail};
-    if ((rc = obs_db_exec_prepared(c, SQL_AUDIT, 5, ap, NULL, e)))
         return rc;
     if (after_store)
         rc = after_store(c, g->post, j->period, e);

@@ -113,9 +113,7 @@ void obs_wipe(void *p, size_t n)
 {
     if (p == NULL || n == 0)
         return;
-    volatile unsigned char *v = p;
-    while (n--)
-        *v++ = 0;
+    explicit_bzero(p, n); /* glibc: never optimised away */
 }
 
 void obs_buf_wipe(obs_buf *b)
