@@ -63,7 +63,7 @@ printf '| psql \\copy, same rows, same table | %d | | %.2f | %.0f |\n' "$rows" "
 printf '\nratio HTTP / \\copy = **%.2f** (target >= 0.8)\n\n' "$(echo "$http_rps / $copy_rps" | bc -l)"
 # Later stages add their measurements here (they need the loaded year).
 for extra in bench/aggregate.sh bench/sdmx.sh; do
-  [ -x "$extra" ] && BENCH_WORK=$work BENCH_ADMIN=$admin "$extra"
+  if [ -x "$extra" ]; then BENCH_WORK=$work BENCH_ADMIN=$admin "$extra"; fi
 done
 } | tee "$out"
 echo "(report saved in $out)" >&2
