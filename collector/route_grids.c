@@ -122,17 +122,8 @@ static void audit_rejection(PGconn *c, const obs_request *rq, const char *post,
  * fills rs when the request must stop here. */
 static int authorise_write(obs_request *rq, obs_response *rs, const char *post)
 {
-    obs_err e;
-    obs_err_clear(&e);
-    if (obs_http_authenticate(rq, &e)) {
-        obs_http_fail(rs, &e);
+    if (!obs_http_require_login(rq, rs))
         return 0;
-    }
-    if (rq->who.role == OBS_ROLE_NONE) {
-        obs_http_error(rs, 401, "E_AUTH_REQUIRED", "authentification requise (jeton d'accès)");
-        obs_http_add_header(rs, "WWW-Authenticate", "Bearer realm=\"iscgobs\"");
-        return 0;
-    }
     if (rq->who.role == OBS_ROLE_ANALYST ||
         (rq->who.role == OBS_ROLE_POST && strcmp(rq->who.post, post) != 0)) {
         obs_http_error(rs, 403, "E_FORBIDDEN",
@@ -321,17 +312,10 @@ static const char SQL_POST_MONTHS[] =
 static void grid_list(obs_request *rq, obs_response *rs)
 {
     const char *post = rq->seg[3];
+    if (!obs_http_require_login(rq, rs))
+        return;
     obs_err e;
     obs_err_clear(&e);
-    if (obs_http_authenticate(rq, &e)) {
-        obs_http_fail(rs, &e);
-        return;
-    }
-    if (rq->who.role == OBS_ROLE_NONE) {
-        obs_http_error(rs, 401, "E_AUTH_REQUIRED", "authentification requise (jeton d'accès)");
-        obs_http_add_header(rs, "WWW-Authenticate", "Bearer realm=\"iscgobs\"");
-        return;
-    }
     if (rq->who.role == OBS_ROLE_POST && strcmp(rq->who.post, post) != 0) {
         obs_http_error(rs, 403, "E_FORBIDDEN", "ce compte ne peut voir que son propre poste");
         return;

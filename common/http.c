@@ -42,26 +42,34 @@ void obs_http_add_routes(const obs_route *r, size_t n)
         routes[nroutes++] = &r[i];
 }
 
+/* The next '/'-separated segment of *p: its start is returned, its length in *n, and *p
+ * moves past it. NULL when no segment is left. */
+static const char *next_segment(const char **p, size_t *n)
+{
+    const char *s = *p;
+    while (*s == '/')
+        s++;
+    if (*s == '\0')
+        return NULL;
+    const char *end = strchr(s, '/');
+    *n = end ? (size_t)(end - s) : strlen(s);
+    *p = s + *n;
+    return s;
+}
+
 /* Split a path into decoded segments (the daemon already percent-decoded the path). */
 static int split_path(obs_request *rq, const char *path)
 {
-    size_t len = strlen(path);
+    size_t len = strlen(path), n;
     rq->trailing_slash = len > 1 && path[len - 1] == '/';
-    const char *p = path;
-    while (*p) {
-        while (*p == '/')
-            p++;
-        if (*p == '\0')
-            break;
-        const char *end = strchr(p, '/');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
+    const char *seg;
+    while ((seg = next_segment(&path, &n)) != NULL) {
         if (rq->nseg == OBS_HTTP_MAX_SEG)
             return -1;
-        rq->seg[rq->nseg] = strndup(p, n);
+        rq->seg[rq->nseg] = strndup(seg, n);
         if (rq->seg[rq->nseg] == NULL)
             return -1;
         rq->nseg++;
-        p += n;
     }
     return 0;
 }
@@ -70,14 +78,9 @@ static int split_path(obs_request *rq, const char *path)
 static int pattern_match(const char *pattern, const obs_request *rq)
 {
     int i = 0;
-    const char *p = pattern;
-    while (*p) {
-        while (*p == '/')
-            p++;
-        if (*p == '\0')
-            break;
-        const char *end = strchr(p, '/');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
+    size_t n;
+    const char *p;
+    while ((p = next_segment(&pattern, &n)) != NULL) {
         if (n == 2 && strncmp(p, "**", 2) == 0)
             return 1;
         if (i >= rq->nseg)
@@ -85,7 +88,6 @@ static int pattern_match(const char *pattern, const obs_request *rq)
         if (!(n == 1 && *p == '*') && (strlen(rq->seg[i]) != n || strncmp(p, rq->seg[i], n) != 0))
             return 0;
         i++;
-        p += n;
     }
     return i == rq->nseg;
 }
@@ -204,6 +206,22 @@ obs_status obs_http_authenticate(obs_request *rq, obs_err *e)
     snprintf(rq->who.name, sizeof rq->who.name, "%s", PQgetvalue(r, 0, 3));
     PQclear(r);
     return OBS_OK;
+}
+
+int obs_http_require_login(obs_request *rq, obs_response *rs)
+{
+    obs_err e;
+    obs_err_clear(&e);
+    if (obs_http_authenticate(rq, &e)) {
+        obs_http_fail(rs, &e);
+        return 0;
+    }
+    if (rq->who.role == OBS_ROLE_NONE) {
+        obs_http_error(rs, 401, "E_AUTH_REQUIRED", "authentification requise (jeton d'accès)");
+        obs_http_add_header(rs, "WWW-Authenticate", "Bearer realm=\"iscgobs\"");
+        return 0;
+    }
+    return 1;
 }
 
 static enum MHD_Result queue(struct MHD_Connection *conn, req_state *st, obs_response *rs)

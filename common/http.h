@@ -85,6 +85,10 @@ const char *obs_http_query(obs_request *rq, const char *name);
  * request is OBS_OK with role OBS_ROLE_NONE. OBS_ERR_DB when the database is down. */
 obs_status obs_http_authenticate(obs_request *rq, obs_err *e);
 
+/* Authenticate and refuse anonymous callers: returns 1 when the request may go on, 0 when rs
+ * already holds the answer (401 with WWW-Authenticate, or the failure, e.g. 503). */
+int obs_http_require_login(obs_request *rq, obs_response *rs);
+
 /* Response helpers. obs_http_json takes ownership of j. */
 void obs_http_json(obs_response *rs, int status, json_t *j);
 void obs_http_error(obs_response *rs, int status, const char *code, const char *message);
