@@ -10,29 +10,13 @@
 
 #define GRIDS "tests/data/grids/"
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *d = malloc((size_t)n + 1);
-    assert_non_null(d);
-    assert_int_equal(fread(d, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    d[n] = '\0';
-    *len = (size_t)n;
-    return d;
-}
-
 /* Parse a fixture; returns the parser's status. */
 static obs_status parse_file(const char *name, const char *charset, col_table *t, col_report *r)
 {
     char path[256];
     size_t len;
     snprintf(path, sizeof path, GRIDS "%s", name);
-    char *d = slurp(path, &len);
+    char *d = test_slurp(path, &len);
     col_table_init(t);
     col_report_init(r);
     obs_status rc = col_csv_parse(d, len, charset, t, r);

@@ -13,22 +13,6 @@
 #define GRIDS "tests/data/grids/"
 #define POST "ISCG-093-01"
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *d = malloc((size_t)n + 1);
-    assert_non_null(d);
-    assert_int_equal(fread(d, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    d[n] = '\0';
-    *len = (size_t)n;
-    return d;
-}
-
 /* The Content-Type the fixture README prescribes for a file. */
 static const char *content_type_of(const char *name)
 {
@@ -58,7 +42,7 @@ static void run_file(run *x, const char *name)
     char path[256];
     size_t len;
     snprintf(path, sizeof path, GRIDS "%s", name);
-    char *d = slurp(path, &len);
+    char *d = test_slurp(path, &len);
     run_buf(x, d, len, content_type_of(name), 2026, 3);
     free(d);
 }
@@ -117,7 +101,7 @@ static char *trim(char *s)
 static size_t read_expectations(expect *e, size_t cap)
 {
     size_t len, n = 0;
-    char *readme = slurp(GRIDS "README.md", &len);
+    char *readme = test_slurp(GRIDS "README.md", &len);
     int in_table = 0;
     for (char *l = readme, *nl; l && *l; l = nl ? nl + 1 : NULL) {
         nl = strchr(l, '\n');
@@ -433,7 +417,7 @@ static void test_content_types(void **state)
     assert_string_equal(x.r.items[0].code, "E_CONTENT_TYPE");
     run_free(&x);
     size_t len;
-    char *xml = slurp(GRIDS "valid_grid.xml", &len);
+    char *xml = test_slurp(GRIDS "valid_grid.xml", &len);
     run_buf(&x, xml, len, "text/xml; charset=utf-8", 2026, 3);
     assert_int_equal(x.rc, OBS_OK);
     assert_int_equal(x.g.n, 2);
