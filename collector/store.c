@@ -26,7 +26,8 @@ static const char SQL_CURRENT[] =
     " to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
     " FROM grid WHERE post = $1 AND period = $2::date AND sha256 = decode($3, 'hex')";
 
-/* The whole new version in one statement: the grid's current state (first version: on time
+/* The whole new version in one statement (nothing at all, and no row returned, when the
+ * stored version has the same checksum): the grid's current state (first version: on time
  * when received before the 11th of the next month, Paris time; a correction keeps
  * first_received_at and on_time, grid-format.md section 6), its history row, the removal of
  * the old rows (the new ones follow by COPY) and the audit entry. */
@@ -40,12 +41,13 @@ static const char SQL_NEW_VERSION[] =
     "                                              AT TIME ZONE 'Europe/Paris'))"
     "  ON CONFLICT (post, period) DO UPDATE SET version = g.version + 1, sha256 = EXCLUDED.sha256,"
     "    rows = EXCLUDED.rows, persons = EXCLUDED.persons, received_at = EXCLUDED.received_at"
+    "    WHERE g.sha256 <> EXCLUDED.sha256"
     "  RETURNING version, on_time, received_at),"
     " u AS (INSERT INTO upload (post, period, version, sha256, rows, persons, warnings, format,"
     "                          account_id, received_at, on_time)"
     "       SELECT $1, $2::date, g.version, decode($3, 'hex'), $4::int, $5::int, $7::int, $8,"
     "              $9::bigint, g.received_at, g.on_time FROM g),"
-    " d AS (DELETE FROM contact WHERE post = $1 AND period = $2::date),"
+    " d AS (DELETE FROM contact WHERE post = $1 AND period = $2::date AND EXISTS (SELECT FROM g)),"
     " a AS (INSERT INTO audit_log (account_id, actor, action, target, outcome, detail)"
     "       SELECT $9::bigint, $10, 'grid.upload', $1 || '/' || to_char($2::date, 'YYYY-MM'),"
     "              CASE WHEN g.version = 1 THEN 'created' ELSE 'replaced' END,"
@@ -177,6 +179,29 @@ static void fmt_int(char *out, size_t n, long long v)
     snprintf(out, n, "%lld", v);
 }
 
+/* The receipt of the version in force, for a byte-identical re-upload. */
+static obs_status stored_receipt(PGconn *c, store_job *j, obs_err *e)
+{
+    PGresult *res = NULL;
+    obs_status rc = obs_db_exec_prepared(
+        c, SQL_CURRENT, 3, (const char *[]){j->g->post, j->period, j->m->sha256}, &res, e);
+    if (rc)
+        return rc;
+    col_receipt *r = j->r;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return obs_fail(e, OBS_ERR_INTERNAL, "E_INTERNAL", "version introuvable");
+    }
+    r->outcome = COL_UNCHANGED;
+    r->version = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
+    r->rows = (size_t)strtoul(PQgetvalue(res, 0, 1), NULL, 10);
+    r->persons = (size_t)strtoul(PQgetvalue(res, 0, 2), NULL, 10);
+    r->on_time = PQgetvalue(res, 0, 3)[0] == 't';
+    snprintf(r->received_at, sizeof r->received_at, "%s", PQgetvalue(res, 0, 4));
+    PQclear(res);
+    return OBS_OK;
+}
+
 static obs_status store_tx(PGconn *c, void *arg, obs_err *e)
 {
     store_job *j = arg;
@@ -185,22 +210,8 @@ static obs_status store_tx(PGconn *c, void *arg, obs_err *e)
     col_receipt *r = j->r;
     PGresult *res = NULL;
     obs_status rc = obs_db_exec_prepared(c, SQL_LOCK, 2, (const char *[]){g->post, j->period}, NULL, e);
-    if (rc == OBS_OK)
-        rc = obs_db_exec_prepared(c, SQL_CURRENT, 3, (const char *[]){g->post, j->period, m->sha256}, &res, e);
     if (rc)
         return rc;
-    if (PQntuples(res) == 1) { /* the same bytes again: nothing changes */
-        r->outcome = COL_UNCHANGED;
-        r->version = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
-        r->rows = (size_t)strtoul(PQgetvalue(res, 0, 1), NULL, 10);
-        r->persons = (size_t)strtoul(PQgetvalue(res, 0, 2), NULL, 10);
-        r->on_time = PQgetvalue(res, 0, 3)[0] == 't';
-        snprintf(r->received_at, sizeof r->received_at, "%s", PQgetvalue(res, 0, 4));
-        PQclear(res);
-        return OBS_OK;
-    }
-    PQclear(res);
-
     char rows[24], persons[24], warnings[24], account[24];
     fmt_int(rows, sizeof rows, (long long)g->n);
     fmt_int(persons, sizeof persons, (long long)g->persons);
@@ -212,6 +223,10 @@ static obs_status store_tx(PGconn *c, void *arg, obs_err *e)
                        m->admin_override ? "t" : "f"};
     if ((rc = obs_db_exec_prepared(c, SQL_NEW_VERSION, 11, p, &res, e)))
         return rc;
+    if (PQntuples(res) == 0) { /* the same bytes again: nothing changed */
+        PQclear(res);
+        return stored_receipt(c, j, e);
+    }
     r->version = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
     r->on_time = PQgetvalue(res, 0, 1)[0] == 't';
     snprintf(r->received_at, sizeof r->received_at, "%s", PQgetvalue(res, 0, 2));
