@@ -101,10 +101,34 @@ static obs_status result_status(PGconn *c, PGresult *r, obs_err *e)
     return obs_fail(e, OBS_ERR_DB, "E_DB", "erreur de la base de données (%s)", state);
 }
 
+/* A connection the server closed (restart, failover, administrator) is only noticed when a
+ * statement fails. When that statement was outside a transaction, reconnecting and running
+ * it again is safe: returns 1 when the connection was re-established for a retry. */
+static _Thread_local int reconnected; /* at most one reconnection per statement */
+
+static int reconnect_for_retry(PGconn *c, PGTransactionStatusType before)
+{
+    if (reconnected || before != PQTRANS_IDLE || PQstatus(c) != CONNECTION_BAD)
+        return 0;
+    forget_prepared(c);
+    PQreset(c);
+    if (PQstatus(c) != CONNECTION_OK)
+        return 0;
+    PQsetNoticeProcessor(c, NULL, NULL);
+    PQclear(PQexec(c, "SET TIME ZONE 'UTC'; SET client_min_messages = warning"));
+    obs_log(OBS_LOG_INFO, "db.reconnect", "ok=1");
+    return 1;
+}
+
 obs_status obs_db_exec(PGconn *c, const char *sql, int nparams, const char *const *params,
                        PGresult **res, obs_err *e)
 {
+    PGTransactionStatusType before = PQtransactionStatus(c);
     PGresult *r = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) == PGRES_FATAL_ERROR && reconnect_for_retry(c, before)) {
+        PQclear(r);
+        r = PQexecParams(c, sql, nparams, NULL, params, NULL, NULL, 0);
+    }
     obs_status rc = result_status(c, r, e);
     if (rc == OBS_OK && res)
         *res = r;
@@ -126,6 +150,7 @@ static _Thread_local unsigned next_id;
 obs_status obs_db_exec_prepared(PGconn *c, const char *sql, int nparams,
                                 const char *const *params, PGresult **res, obs_err *e)
 {
+    PGTransactionStatusType before = PQtransactionStatus(c);
     int slot = -1;
     for (int i = 0; i < nprepared; i++)
         if (prepared[i].sql == sql && prepared[i].conn == c)
@@ -137,6 +162,10 @@ obs_status obs_db_exec_prepared(PGconn *c, const char *sql, int nparams,
         unsigned id = next_id++;
         snprintf(name, sizeof name, "obs%u", id);
         PGresult *r = PQprepare(c, name, sql, nparams, NULL);
+        if (PQresultStatus(r) == PGRES_FATAL_ERROR && reconnect_for_retry(c, before)) {
+            PQclear(r);
+            r = PQprepare(c, name, sql, nparams, NULL);
+        }
         obs_status rc = result_status(c, r, e);
         PQclear(r);
         if (rc)
@@ -148,6 +177,13 @@ obs_status obs_db_exec_prepared(PGconn *c, const char *sql, int nparams,
     }
     snprintf(name, sizeof name, "obs%u", prepared[slot].id);
     PGresult *r = PQexecPrepared(c, name, nparams, params, NULL, NULL, 0);
+    if (PQresultStatus(r) == PGRES_FATAL_ERROR && reconnect_for_retry(c, before)) {
+        PQclear(r); /* the statement died with the old session: prepare it again */
+        reconnected = 1;
+        obs_status again = obs_db_exec_prepared(c, sql, nparams, params, res, e);
+        reconnected = 0;
+        return again;
+    }
     obs_status rc = result_status(c, r, e);
     if (rc == OBS_OK && res)
         *res = r;

@@ -493,6 +493,37 @@ static void test_same_person(void **state)
     PQfinish(c);
 }
 
+/* The database goes away: uploads get 503 with Retry-After, readiness says so, nothing is
+ * half-stored; when it comes back the service serves again without a restart. */
+static void test_database_unavailable(void **state)
+{
+    (void)state;
+    PGconn *admin = PQconnectdb(getenv("IT_PG_URL"));
+    assert_int_equal(PQstatus(admin), CONNECTION_OK);
+    PQclear(PQexec(admin, "ALTER DATABASE it_upload WITH ALLOW_CONNECTIONS false"));
+    PQclear(PQexec(admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                          " WHERE datname = 'it_upload' AND pid <> pg_backend_pid()"));
+    char *g = make_csv(cur_period, 4, "U");
+    it_resp r;
+    put(POST75, cur_period, tok_p75, "text/csv", g, strlen(g), &r);
+    assert_int_equal(r.status, 503);
+    assert_true(strlen(r.retry_after) > 0);
+    char code[64];
+    assert_string_equal(error_code(&r, code, sizeof code), "E_DB_UNAVAILABLE");
+    it_resp_free(&r);
+    it_http(&S, "GET", "/readyz", NULL, NULL, NULL, 0, &r);
+    assert_int_equal(r.status, 503);
+    it_resp_free(&r);
+    assert_still_serving();
+    PQclear(PQexec(admin, "ALTER DATABASE it_upload WITH ALLOW_CONNECTIONS true"));
+    PQfinish(admin);
+    put(POST75, cur_period, tok_p75, "text/csv", g, strlen(g), &r);
+    assert_int_equal(r.status, 200);
+    it_resp_free(&r);
+    assert_int_equal(count_rows(POST75, cur_period), 4);
+    free(g);
+}
+
 static void test_health_metrics(void **state)
 {
     (void)state;
@@ -540,6 +571,7 @@ int main(void)
         cmocka_unit_test(test_invalid_fixtures),   cmocka_unit_test(test_limits),
         cmocka_unit_test(test_authorization),      cmocka_unit_test(test_validate_dry_run),
         cmocka_unit_test(test_same_person),        cmocka_unit_test(test_health_metrics),
+        cmocka_unit_test(test_database_unavailable),
         cmocka_unit_test(test_key_permissions),
     };
     int failed = cmocka_run_group_tests_name("integration_upload", tests, setup, teardown);
