@@ -27,9 +27,13 @@ endif
 
 LIB_SRC := $(wildcard common/*.c reference-data/*.c collector/*.c aggregator/*.c exporters/*.c)
 MIGRATIONS := $(sort $(wildcard migrations/*.sql))
+AGG_SQL := $(sort $(wildcard aggregator/sql/*.sql))
+EXP_TPL := $(sort $(wildcard exporters/templates/*.html exporters/templates/*.css))
 GEN     := $(BUILD)/gen
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/reference-data/refdata.o \
-           $(GEN)/obs_migrations.o $(GEN)/obs_migrations_s.o
+           $(GEN)/obs_migrations.o $(GEN)/obs_migrations_s.o \
+           $(GEN)/agg_sql.o $(GEN)/agg_sql_s.o \
+           $(GEN)/exp_templates.o $(GEN)/exp_templates_s.o
 REF_FILES := $(wildcard reference-data/*.csv reference-data/*.xsd)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -59,6 +63,24 @@ $(GEN)/obs_migrations.o: $(GEN)/obs_migrations.c
 $(GEN)/obs_migrations_s.o: $(GEN)/obs_migrations.S $(MIGRATIONS)
 	$(Q)$(CC) -c $< -o $@
 
+# The aggregator's queries (aggregator/sql/*.sql), embedded the same way.
+$(GEN)/agg_sql.c: $(AGG_SQL) scripts/embed.sh
+	$(Q)scripts/embed.sh agg_sql $(GEN) $(AGG_SQL)
+$(GEN)/agg_sql.S: $(GEN)/agg_sql.c
+$(GEN)/agg_sql.o: $(GEN)/agg_sql.c
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+$(GEN)/agg_sql_s.o: $(GEN)/agg_sql.S $(AGG_SQL)
+	$(Q)$(CC) -c $< -o $@
+
+# The HTML templates and stylesheet (exporters/templates/), embedded the same way.
+$(GEN)/exp_templates.c: $(EXP_TPL) scripts/embed.sh
+	$(Q)scripts/embed.sh exp_templates $(GEN) $(EXP_TPL)
+$(GEN)/exp_templates.S: $(GEN)/exp_templates.c
+$(GEN)/exp_templates.o: $(GEN)/exp_templates.c
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+$(GEN)/exp_templates_s.o: $(GEN)/exp_templates.S $(EXP_TPL)
+	$(Q)$(CC) -c $< -o $@
+
 $(BUILD)/libiscgobs.a: $(LIB_OBJ)
 	$(Q)rm -f $@
 	$(Q)ar rcs $@ $^
@@ -76,8 +98,8 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libiscgobs.a
 
 IT_SRC := $(wildcard tests/integration/test_*.c)
 IT_BIN := $(IT_SRC:tests/integration/%.c=$(BUILD)/it/%)
-$(BUILD)/it/%: tests/integration/%.c tests/integration/harness.c tests/integration/harness.h \
-               $(BUILD)/libiscgobs.a
+$(BUILD)/it/%: tests/integration/%.c tests/integration/harness.c \
+               $(wildcard tests/integration/*.h) $(BUILD)/libiscgobs.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC $<")
 	$(Q)$(CC) $(CFLAGS) -Wno-missing-prototypes -Itests/integration $(LDFLAGS) -o $@ $< \

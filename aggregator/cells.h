@@ -38,7 +38,13 @@ typedef struct agg_cell {
 /* Protect a table of cells in place: primary then secondary suppression as indicators.md
  * section 4 says, with threshold k; deterministic (same cells in any order, same result).
  * Never changes values, only conf_status. Cells of measures that describe posts (TAUX_*,
- * NB_POSTES_ACTIFS, NB_GRILLES) stay 'F'. */
+ * NB_POSTES_ACTIFS, NB_GRILLES) stay 'F'. The conf_status the cells come with is ignored
+ * (recomputed from scratch). Protect the whole table at once, then filter: the relations
+ * (partitions, geography, time) only work across cells that are in the same call; see
+ * docs/disclosure-control.md.
+ * Fails with OBS_ERR_INPUT on a malformed table (k < 1, unknown measure, area or period code,
+ * unterminated field, two cells with the same key) and OBS_ERR_NOMEM; on failure every cell
+ * but the post-describing ones is marked 'D' (fail closed). */
 obs_status agg_sdc_apply(agg_cell *cells, size_t n, int k, obs_err *e);
 
 /* One broken promise found by the audit. */
@@ -57,8 +63,11 @@ typedef struct agg_audit_report {
 /* Attack a published table: for every relation (partitions, geography, time), no withheld
  * cell is computable exactly from published cells, and withheld cells of a relation sum to 0
  * or to at least k; every primary-sensitive cell is withheld. Findings go to rep (empty =
- * the table is safe). OBS_ERR_NOMEM only on memory exhaustion. */
+ * the table is safe); rep is always initialised, release it with agg_audit_free.
+ * OBS_ERR_NOMEM on memory exhaustion, OBS_ERR_INPUT on a malformed table (as agg_sdc_apply);
+ * rep is then empty. */
 obs_status agg_audit(const agg_cell *cells, size_t n, int k, agg_audit_report *rep, obs_err *e);
+/* Release the findings; accepts NULL and an already released report. */
 void agg_audit_free(agg_audit_report *rep);
 
 #endif

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "admin.h"
+#include "aggregate.h"
+#include "publish.h"
 #include "collector.h"
 #include "config.h"
 #include "crypto.h"
@@ -15,7 +17,12 @@
 #include "ref.h"
 #include "route_grids.h"
 #include "route_health.h"
+#include "routes.h"
+#include "sdmx_export.h"
+#include "sdmx_rest.h"
+#include "sdmx_vintage.h"
 #include "store.h"
+#include "web.h"
 
 static void usage(FILE *out)
 {
@@ -27,11 +34,22 @@ static void usage(FILE *out)
             "  keygen [--file F]        crée une clé de pseudonymisation (jamais écrasée)\n"
             "  post add CODE ...        enregistre un poste ; post import FICHIER : un registre\n"
             "  user add --role R ...    crée un compte et affiche son jeton\n"
+            "  user passwd --name N     fixe le mot de passe de connexion (lu sur l'entrée standard)\n"
             "  demo --out DIR ...       écrit une année nationale synthétique de grilles\n"
             "  upload DIR|FICHIER... --url U --token T   dépôt en masse\n"
+            "  export sdmx|csv --period P [--out DIR]   fichiers de publication SDMX\n"
+            "  export html --period P [--out DIR]   pages publiques en HTML autonome\n"
+            "  aggregate [--from P --to P]   recalcul complet des indicateurs stockés\n"
             "\n"
             "Configuration : ISCGOBS_DATABASE_URL, ISCGOBS_LISTEN, ISCGOBS_KEY_FILE, ISCGOBS_SDC_K,\n"
             "ISCGOBS_LOCK_MONTHS, ISCGOBS_MAX_UPLOAD (voir docs/operations.md).\n");
+}
+
+/* The upload hook: the aggregator's refresh; SDMX answers then re-check their state. */
+static obs_status after_store(PGconn *c, const char *post, const char *period, obs_err *e)
+{
+    exp_vintage_touch();
+    return agg_refresh_post_month(c, post, period, e);
 }
 
 static int cmd_serve(int argc, char **argv)
@@ -43,7 +61,7 @@ static int cmd_serve(int argc, char **argv)
     obs_err e;
     obs_err_clear(&e);
     obs_config cfg;
-    if (obs_config_load(&cfg, &e) || ref_init(&e))
+    if (obs_config_load(&cfg, &e) || ref_init(&e) || exp_dsd_init(&e))
         return cli_fail(&e);
     obs_key key;
     if (obs_key_load(cfg.key_file, &key, &e))
@@ -57,6 +75,8 @@ static int cmd_serve(int argc, char **argv)
     }
     col_grids_setup(&key, key_id);
     obs_key_wipe(&key);
+    if (cfg.refresh) /* indicators refreshed inside each upload (ISCGOBS_REFRESH=sync) */
+        col_store_set_hook(after_store);
 
     /* Block the stop signals in every thread; this one waits for them. */
     sigset_t stop;
@@ -68,6 +88,9 @@ static int cmd_serve(int argc, char **argv)
 
     obs_http_add_routes(obs_health_routes, obs_health_routes_count);
     obs_http_add_routes(col_grid_routes, col_grid_routes_count);
+    obs_http_add_routes(agg_routes, agg_routes_count);
+    obs_http_add_routes(exp_sdmx_routes, exp_sdmx_routes_count);
+    obs_http_add_routes(exp_web_routes, exp_web_routes_count);
     if (obs_http_start(&cfg, &e)) {
         col_grids_teardown();
         return cli_fail(&e);
@@ -79,8 +102,60 @@ static int cmd_serve(int argc, char **argv)
     obs_log(OBS_LOG_INFO, "serve.stop", "signal=%d", sig);
     obs_http_stop(10);
     col_grids_teardown();
+    agg_publish_reset();
     obs_db_disconnect();
     return 0;
+}
+
+/* `post add|import`, then the register measures of the indicators (NB_POSTES_ACTIFS, ...). */
+static int cmd_post(int argc, char **argv)
+{
+    int st = cli_cmd_post(argc, argv);
+    if (st != 0 || argc < 2 || (strcmp(argv[1], "add") != 0 && strcmp(argv[1], "import") != 0) ||
+        cli_flag(argc, argv, 1, "--help"))
+        return st;
+    obs_err e;
+    obs_err_clear(&e);
+    PGconn *c = obs_db_conn(&e);
+    if (c == NULL || agg_refresh_register(c, &e))
+        st = cli_fail(&e);
+    obs_db_disconnect();
+    return st;
+}
+
+/* `export html` writes the public pages (exporters/web_routes.c); sdmx and csv go to the
+ * SDMX exporter. */
+static int cmd_export(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "html") == 0)
+        return exp_cmd_export_html(argc - 1, argv + 1);
+    return exp_cmd_export(argc, argv);
+}
+
+/* `user passwd`, and `user add ... --password-stdin` (the password is read before the
+ * account is created, then set on it): the login form's passwords (exporters/web_password.c). */
+static int cmd_user(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "passwd") == 0)
+        return exp_cmd_user_passwd(argc - 1, argv + 1);
+    if (argc < 2 || strcmp(argv[1], "add") != 0 || !cli_flag(argc, argv, 2, "--password-stdin") ||
+        cli_flag(argc, argv, 2, "--help"))
+        return cli_cmd_user(argc, argv);
+    obs_err e;
+    obs_err_clear(&e);
+    char pw[1100];
+    if (exp_password_read_stdin(pw, sizeof pw, &e))
+        return cli_fail(&e);
+    int st = cli_cmd_user(argc, argv);
+    const char *name = cli_opt(argc, argv, 2, "--name");
+    if (st == 0 && name) {
+        PGconn *c = obs_db_open(obs_config_get()->database_url, &e);
+        if (c == NULL || exp_password_set(c, name, pw, &e))
+            st = cli_fail(&e);
+        obs_db_close(c);
+    }
+    obs_wipe(pw, sizeof pw);
+    return st;
 }
 
 typedef struct command {
@@ -90,8 +165,9 @@ typedef struct command {
 
 static const command commands[] = {
     {"serve", cmd_serve},       {"db", cli_cmd_db},        {"keygen", cli_cmd_keygen},
-    {"post", cli_cmd_post},     {"user", cli_cmd_user},    {"demo", col_cmd_demo},
-    {"upload", col_cmd_upload},
+    {"post", cmd_post},     {"user", cmd_user},    {"demo", col_cmd_demo},
+    {"upload", col_cmd_upload}, {"aggregate", agg_cmd_aggregate},
+    {"export", cmd_export},
 };
 
 int main(int argc, char **argv)

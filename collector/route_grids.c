@@ -159,9 +159,9 @@ static json_t *receipt_json(const char *post, const char *period, const col_rece
                      issues_json(rep, 1));
 }
 
-static void grid_upload(obs_request *rq, obs_response *rs, int dry_run)
+void col_grid_upload(obs_request *rq, obs_response *rs, const char *post, const char *period,
+                     const char *ctype, const char *data, size_t len, int dry_run)
 {
-    const char *post = rq->seg[3], *period = rq->seg[4];
     int year, month;
     if (!valid_post_code(post)) {
         obs_http_error(rs, 400, "E_POST_FORMAT", "code de poste invalide (attendu : ISCG-DDD-NN)");
@@ -173,7 +173,6 @@ static void grid_upload(obs_request *rq, obs_response *rs, int dry_run)
     }
     if (!authorise_write(rq, rs, post))
         return;
-    const char *ctype = obs_http_header(rq, "Content-Type");
     const char *format = media_format(ctype);
     if (format == NULL) {
         obs_http_error(rs, 415, "E_MEDIA_TYPE",
@@ -230,7 +229,7 @@ static void grid_upload(obs_request *rq, obs_response *rs, int dry_run)
 
     uint8_t sum[32];
     char sum_hex[65];
-    obs_sha256(rq->body.data ? rq->body.data : "", rq->body.len, sum);
+    obs_sha256(data ? data : "", len, sum);
     obs_hex(sum, sizeof sum, sum_hex);
     col_table t;
     col_grid g;
@@ -238,9 +237,8 @@ static void grid_upload(obs_request *rq, obs_response *rs, int dry_run)
     col_table_init(&t);
     memset(&g, 0, sizeof g);
     col_report_init(&rep);
-    obs_status rc = col_parse_grid(rq->body.data ? rq->body.data : "", rq->body.len, ctype, post,
-                                   year, month, &t, &g, &rep);
-    obs_wipe(rq->body.data, rq->body.len); /* the raw upload is no longer needed */
+    obs_status rc = col_parse_grid(data ? data : "", len, ctype, post, year, month, &t, &g, &rep);
+    obs_wipe((void *)data, len); /* the raw upload is no longer needed */
     if (rc) {
         obs_fail(&e, rc, "E_NOMEM", "mémoire insuffisante");
         obs_http_fail(rs, &e);
@@ -286,12 +284,14 @@ static void grid_upload(obs_request *rq, obs_response *rs, int dry_run)
 
 static void grid_put(obs_request *rq, obs_response *rs)
 {
-    grid_upload(rq, rs, 0);
+    col_grid_upload(rq, rs, rq->seg[3], rq->seg[4], obs_http_header(rq, "Content-Type"),
+                    rq->body.data, rq->body.len, 0);
 }
 
 static void grid_validate(obs_request *rq, obs_response *rs)
 {
-    grid_upload(rq, rs, 1);
+    col_grid_upload(rq, rs, rq->seg[3], rq->seg[4], obs_http_header(rq, "Content-Type"),
+                    rq->body.data, rq->body.len, 1);
 }
 
 /* Every month from the post's opening to the current month (or its closing), with what was
@@ -309,30 +309,20 @@ static const char SQL_POST_MONTHS[] =
     " FROM m LEFT JOIN grid g ON g.post = m.code AND g.period = m.period"
     " ORDER BY m.period";
 
-static void grid_list(obs_request *rq, obs_response *rs)
+obs_status col_post_months(PGconn *c, const char *post, json_t **months, obs_err *e)
 {
-    const char *post = rq->seg[3];
-    if (!obs_http_require_login(rq, rs))
-        return;
-    obs_err e;
-    obs_err_clear(&e);
-    if (rq->who.role == OBS_ROLE_POST && strcmp(rq->who.post, post) != 0) {
-        obs_http_error(rs, 403, "E_FORBIDDEN", "ce compte ne peut voir que son propre poste");
-        return;
-    }
-    PGconn *c = obs_db_conn(&e);
+    *months = NULL;
     PGresult *r = NULL;
-    if (c == NULL || obs_db_exec_prepared(c, SQL_POST_MONTHS, 1, (const char *[]){post}, &r, &e)) {
-        obs_http_fail(rs, &e);
-        return;
-    }
+    obs_status rc = obs_db_exec_prepared(c, SQL_POST_MONTHS, 1, (const char *[]){post}, &r, e);
+    if (rc)
+        return rc;
     if (PQntuples(r) == 0) {
         PQclear(r);
-        obs_http_error(rs, 404, "E_POST_UNKNOWN", "ce poste n'est pas au registre des postes");
-        return;
+        return obs_fail(e, OBS_ERR_NOT_FOUND, "E_POST_UNKNOWN",
+                        "ce poste n'est pas au registre des postes");
     }
-    json_t *months = json_array();
-    for (int i = 0; i < PQntuples(r); i++) {
+    json_t *a = json_array();
+    for (int i = 0; a && i < PQntuples(r); i++) {
         int received = !PQgetisnull(r, i, 1);
         int due = PQgetvalue(r, i, 7)[0] == 't';
         const char *status = received ? (PQgetvalue(r, i, 4)[0] == 't' ? "on_time" : "late")
@@ -347,9 +337,32 @@ static void grid_list(obs_request *rq, obs_response *rs)
             json_object_set_new(m, "first_received_at", json_string(PQgetvalue(r, i, 5)));
             json_object_set_new(m, "received_at", json_string(PQgetvalue(r, i, 6)));
         }
-        json_array_append_new(months, m);
+        json_array_append_new(a, m);
     }
     PQclear(r);
+    if (a == NULL)
+        return obs_fail(e, OBS_ERR_NOMEM, "E_NOMEM", "mémoire insuffisante");
+    *months = a;
+    return OBS_OK;
+}
+
+static void grid_list(obs_request *rq, obs_response *rs)
+{
+    const char *post = rq->seg[3];
+    if (!obs_http_require_login(rq, rs))
+        return;
+    obs_err e;
+    obs_err_clear(&e);
+    if (rq->who.role == OBS_ROLE_POST && strcmp(rq->who.post, post) != 0) {
+        obs_http_error(rs, 403, "E_FORBIDDEN", "ce compte ne peut voir que son propre poste");
+        return;
+    }
+    PGconn *c = obs_db_conn(&e);
+    json_t *months = NULL;
+    if (c == NULL || col_post_months(c, post, &months, &e)) {
+        obs_http_fail(rs, &e);
+        return;
+    }
     obs_http_json(rs, 200, json_pack("{s:s,s:o}", "post", post, "months", months));
 }
 

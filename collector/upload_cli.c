@@ -174,6 +174,17 @@ static int by_path(const void *a, const void *b)
     return strcmp(((const up_file *)a)->path, ((const up_file *)b)->path);
 }
 
+/* Sending order: month by month, posts interleaved, so that concurrent uploads touch
+ * different posts (the server serialises the uploads of one post). */
+static int by_send_order(const void *a, const void *b)
+{
+    const up_file *x = a, *y = b;
+    int c = strcmp(x->period, y->period);
+    if (c == 0)
+        c = strcmp(x->post, y->post);
+    return c ? c : strcmp(x->path, y->path);
+}
+
 /* ---- manifests ---- */
 
 static void manifest_free(up_manifest *m)
@@ -712,6 +723,7 @@ static int gather(const up_opts *o, up_list *l)
             l->v[w++] = l->v[r];
     }
     l->n = w;
+    qsort(l->v, l->n, sizeof *l->v, by_send_order);
     return 0;
 }
 

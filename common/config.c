@@ -88,6 +88,12 @@ obs_status obs_config_load(obs_config *c, obs_err *e)
     if ((rc = env_long("ISCGOBS_THREADS", 8, 1, 256, &n, e)))
         return rc;
     c->threads = (int)n;
+    char refresh[16];
+    if ((rc = env_str("ISCGOBS_REFRESH", "sync", refresh, sizeof refresh, e)))
+        return rc;
+    if (strcmp(refresh, "sync") != 0 && strcmp(refresh, "off") != 0)
+        return obs_fail(e, OBS_ERR_INPUT, "E_CONFIG", "ISCGOBS_REFRESH doit valoir sync ou off");
+    c->refresh = strcmp(refresh, "sync") == 0;
     current = *c;
     return OBS_OK;
 }

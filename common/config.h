@@ -16,6 +16,8 @@ typedef struct obs_config {
     int lock_months;         /* ISCGOBS_LOCK_MONTHS */
     size_t max_upload;       /* ISCGOBS_MAX_UPLOAD, bytes */
     int threads;             /* ISCGOBS_THREADS: HTTP worker threads */
+    int refresh;             /* ISCGOBS_REFRESH: 1 "sync" (indicators refreshed inside each
+                              * upload), 0 "off" (bulk loading; `iscgobs aggregate` after) */
 } obs_config;
 
 /* Read the environment into c. The default database is the embedded cluster:

@@ -168,12 +168,97 @@ static const char SQL_ACCOUNT_BY_TOKEN[] =
     "SELECT id, role, coalesce(post, ''), name, encode(token_hash, 'hex') FROM account"
     " WHERE token_hash = decode($1, 'hex') AND disabled_at IS NULL";
 
+/* The account of an unexpired web session (migrations/004_web_sessions.sql). */
+static const char SQL_ACCOUNT_BY_SESSION[] =
+    "SELECT a.id, a.role, coalesce(a.post, ''), a.name, encode(s.id_hash, 'hex')"
+    " FROM web_session s JOIN account a ON a.id = s.account_id"
+    " WHERE s.id_hash = decode($1, 'hex') AND s.expires_at > now() AND a.disabled_at IS NULL";
+
+void obs_http_csrf_of(const char *session_id, char out[65])
+{
+    char msg[96];
+    uint8_t h[32];
+    int n = snprintf(msg, sizeof msg, "iscgobs-csrf|%s", session_id);
+    obs_sha256(msg, n > 0 && (size_t)n < sizeof msg ? (size_t)n : 0, h);
+    obs_hex(h, sizeof h, out);
+    obs_wipe(msg, sizeof msg);
+}
+
+/* Look the SHA-256 (hex) of a credential up with sql; on a match fill p from the row
+ * (id, role, post, name, stored hash, compared again in constant time) and return 1. */
+static obs_status lookup_principal(const char *sql, const char *hex, obs_principal *p, int *found,
+                                   obs_err *e)
+{
+    *found = 0;
+    PGconn *c = obs_db_conn(e);
+    if (c == NULL)
+        return OBS_ERR_DB;
+    PGresult *r = NULL;
+    obs_status rc = obs_db_exec_prepared(c, sql, 1, (const char *[]){hex}, &r, e);
+    if (rc)
+        return rc;
+    /* The index finds the row; the stored hash is then compared in constant time. */
+    if (PQntuples(r) == 1 && PQgetlength(r, 0, 4) == 64 &&
+        obs_ct_equal(PQgetvalue(r, 0, 4), hex, 64)) {
+        *found = 1;
+        p->account_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        const char *role = PQgetvalue(r, 0, 1);
+        p->role = strcmp(role, "admin") == 0     ? OBS_ROLE_ADMIN
+                  : strcmp(role, "analyst") == 0 ? OBS_ROLE_ANALYST
+                                                 : OBS_ROLE_POST;
+        snprintf(p->post, sizeof p->post, "%s", PQgetvalue(r, 0, 2));
+        snprintf(p->name, sizeof p->name, "%s", PQgetvalue(r, 0, 3));
+    }
+    PQclear(r);
+    return OBS_OK;
+}
+
+/* 1 when s is exactly 64 lowercase hex digits (the form of tokens and session ids). */
+static int hex64(const char *s)
+{
+    size_t n = strspn(s, "0123456789abcdef");
+    return n == 64 && s[n] == '\0';
+}
+
+/* The session cookie path: the account goes to rq->who for GET/HEAD, to rq->pending for
+ * unsafe methods (see obs_http_csrf_confirm). */
+static obs_status authenticate_session(obs_request *rq, const char *sid, obs_err *e)
+{
+    if (!hex64(sid))
+        return OBS_OK; /* not one of ours: anonymous */
+    uint8_t hash[32];
+    obs_principal p;
+    memset(&p, 0, sizeof p);
+    obs_sha256(sid, 64, hash);
+    obs_hex(hash, sizeof hash, p.session_hash);
+    int found;
+    obs_status rc = lookup_principal(SQL_ACCOUNT_BY_SESSION, p.session_hash, &p, &found, e);
+    if (rc || !found)
+        return rc;
+    p.session = 1;
+    obs_http_csrf_of(sid, p.csrf);
+    int safe = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
+    if (safe)
+        rq->who = p;
+    else
+        rq->pending = p;
+    return OBS_OK;
+}
+
 obs_status obs_http_authenticate(obs_request *rq, obs_err *e)
 {
-    memset(&rq->who, 0, sizeof rq->who);
-    const char *auth = obs_http_header(rq, "Authorization");
-    if (auth == NULL)
+    if (rq->authenticated)
         return OBS_OK;
+    memset(&rq->who, 0, sizeof rq->who);
+    memset(&rq->pending, 0, sizeof rq->pending);
+    const char *auth = obs_http_header(rq, "Authorization");
+    if (auth == NULL) {
+        const char *sid = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND,
+                                                      OBS_SESSION_COOKIE);
+        obs_status rc = sid ? authenticate_session(rq, sid, e) : OBS_OK;
+        rq->authenticated = rc == OBS_OK;
+        return rc;
+    }
     if (strncasecmp(auth, "Bearer ", 7) != 0)
         return obs_fail(e, OBS_ERR_AUTH, "E_AUTH", "en-tête Authorization invalide (attendu : Bearer <jeton>)");
     const char *tok = auth + 7;
@@ -183,29 +268,24 @@ obs_status obs_http_authenticate(obs_request *rq, obs_err *e)
     char hex[65];
     obs_sha256(tok, strlen(tok), hash);
     obs_hex(hash, sizeof hash, hex);
-    PGconn *c = obs_db_conn(e);
-    if (c == NULL)
-        return OBS_ERR_DB;
-    PGresult *r = NULL;
-    obs_status rc = obs_db_exec_prepared(c, SQL_ACCOUNT_BY_TOKEN, 1, (const char *[]){hex}, &r, e);
+    int found;
+    obs_status rc = lookup_principal(SQL_ACCOUNT_BY_TOKEN, hex, &rq->who, &found, e);
     if (rc)
         return rc;
-    /* The index finds the row; the stored hash is then compared in constant time. */
-    int ok = PQntuples(r) == 1 && PQgetlength(r, 0, 4) == 64 &&
-             obs_ct_equal(PQgetvalue(r, 0, 4), hex, 64);
-    if (!ok) {
-        PQclear(r);
+    if (!found)
         return obs_fail(e, OBS_ERR_AUTH, "E_AUTH", "jeton d'accès inconnu ou désactivé");
-    }
-    rq->who.account_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    const char *role = PQgetvalue(r, 0, 1);
-    rq->who.role = strcmp(role, "admin") == 0     ? OBS_ROLE_ADMIN
-                   : strcmp(role, "analyst") == 0 ? OBS_ROLE_ANALYST
-                                                  : OBS_ROLE_POST;
-    snprintf(rq->who.post, sizeof rq->who.post, "%s", PQgetvalue(r, 0, 2));
-    snprintf(rq->who.name, sizeof rq->who.name, "%s", PQgetvalue(r, 0, 3));
-    PQclear(r);
+    rq->authenticated = 1;
     return OBS_OK;
+}
+
+int obs_http_csrf_confirm(obs_request *rq, const char *token)
+{
+    if (!rq->pending.session || token == NULL || strlen(token) != 64 ||
+        !obs_ct_equal(token, rq->pending.csrf, 64))
+        return 0;
+    rq->who = rq->pending;
+    memset(&rq->pending, 0, sizeof rq->pending);
+    return 1;
 }
 
 int obs_http_require_login(obs_request *rq, obs_response *rs)

@@ -23,7 +23,13 @@ typedef struct obs_principal {
     obs_role role;
     char post[16];        /* the post of a `post` account */
     char name[128];       /* account name, for the audit log */
+    int session;          /* 1 when the credential was the web pages' session cookie */
+    char session_hash[65];/* that session: SHA-256 of its id, hex ("" otherwise) */
+    char csrf[65];        /* that session's anti-CSRF token, hex ("" otherwise) */
 } obs_principal;
+
+/* The web pages' session cookie (docs/html.md, "Sessions"). */
+#define OBS_SESSION_COOKIE "iscgobs_session"
 
 #define OBS_HTTP_MAX_SEG 12
 
@@ -36,6 +42,11 @@ typedef struct obs_request {
     int trailing_slash;               /* the path ended with '/' */
     obs_buf body;                     /* the whole body (wiped after the response) */
     obs_principal who;
+    /* A session cookie presented with an unsafe method (POST...) authenticates nobody until
+     * the handler checked the form's CSRF token (obs_http_csrf_confirm): until then the
+     * account waits here and `who` is anonymous. */
+    obs_principal pending;
+    int authenticated;                /* obs_http_authenticate already ran (its result is kept) */
     const struct obs_route *route;
 } obs_request;
 
@@ -80,10 +91,22 @@ int obs_http_port(void);
 const char *obs_http_header(obs_request *rq, const char *name);
 const char *obs_http_query(obs_request *rq, const char *name);
 
-/* Fill rq->who from `Authorization: Bearer <token>` (or the session cookie when the web
- * pages are built). OBS_ERR_AUTH when a credential is present but wrong; an anonymous
- * request is OBS_OK with role OBS_ROLE_NONE. OBS_ERR_DB when the database is down. */
+/* Fill rq->who from `Authorization: Bearer <token>`, or else from the session cookie of the
+ * web pages (OBS_SESSION_COOKIE, an unexpired row of web_session). OBS_ERR_AUTH when a bearer
+ * token is present but wrong; an unknown or expired session cookie is simply anonymous (the
+ * pages then offer the login form); an anonymous request is OBS_OK with role OBS_ROLE_NONE.
+ * OBS_ERR_DB when the database is down. The result is kept: later calls for the same request
+ * return it without querying again. With a session cookie and a method other than GET/HEAD,
+ * the account goes to rq->pending and rq->who stays anonymous until obs_http_csrf_confirm. */
 obs_status obs_http_authenticate(obs_request *rq, obs_err *e);
+
+/* Promote rq->pending to rq->who when token (from the submitted form; may be NULL) equals the
+ * session's CSRF token (constant-time comparison). Returns 1 when the request now carries an
+ * authenticated web session, 0 otherwise (rq->who unchanged). */
+int obs_http_csrf_confirm(obs_request *rq, const char *token);
+
+/* The CSRF token of a session id (hex of SHA-256("iscgobs-csrf|" + id)) into out[65]. */
+void obs_http_csrf_of(const char *session_id, char out[65]);
 
 /* Authenticate and refuse anonymous callers: returns 1 when the request may go on, 0 when rs
  * already holds the answer (401 with WWW-Authenticate, or the failure, e.g. 503). */

@@ -42,14 +42,17 @@ trap 'exit 0' INT TERM
 "$BIN" db migrate
 [ -f "$ISCGOBS_KEY_FILE" ] || "$BIN" keygen --file "$ISCGOBS_KEY_FILE"
 
-"$BIN" serve 2>>"$VAR/server.log" &
-server_pid=$!
 base="http://$ISCGOBS_LISTEN"
-for _ in $(seq 1 100); do
-  if curl -fsS "$base/readyz" >/dev/null 2>&1; then break; fi
-  kill -0 "$server_pid" 2>/dev/null || { tail -n 5 "$VAR/server.log" >&2; exit 1; }
-  sleep 0.1
-done
+start_server() {
+  "$BIN" serve 2>>"$VAR/server.log" &
+  server_pid=$!
+  for _ in $(seq 1 100); do
+    if curl -fsS "$base/readyz" >/dev/null 2>&1; then return 0; fi
+    kill -0 "$server_pid" 2>/dev/null || { tail -n 5 "$VAR/server.log" >&2; exit 1; }
+    sleep 0.1
+  done
+}
+stop_server() { kill -TERM "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
 
 tokens=$VAR/demo-tokens.txt
 if [ ! -f "$VAR/demo.loaded" ]; then
@@ -66,14 +69,22 @@ if [ ! -f "$VAR/demo.loaded" ]; then
     echo "post:$demo_post $("$BIN" user add --role post --post "$demo_post" --name "Poste démo $demo_post")"
   } > "$tokens.tmp"
   mv "$tokens.tmp" "$tokens"
+  umask 022
   admin=$(awk '$1 == "admin" {print $2}' "$tokens")
+  # A bulk load of history: the server stores grids without refreshing indicators one upload
+  # at a time (ISCGOBS_REFRESH=off), then one full computation follows.
+  ISCGOBS_REFRESH=off start_server
   if ! "$BIN" upload "$VAR/demo" --url "$base" --token "$admin" --jobs 4; then
     echo "le chargement de la démonstration a échoué (voir $VAR/server.log) ;" \
          "relancez make run : les grilles déjà reçues ne sont pas dupliquées" >&2
     exit 1
   fi
+  stop_server
+  echo "calcul des indicateurs de l'année de démonstration..." >&2
+  "$BIN" aggregate
   touch "$VAR/demo.loaded"
 fi
+start_server
 
 cat <<EOF
 

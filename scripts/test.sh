@@ -4,10 +4,14 @@
 # a throwaway PostgreSQL cluster and the real server on loopback.
 #   TEST_FLAVOURS="release"   run one flavour only (default: release address undefined)
 #   TEST_ONLY=test_upload     run only the test programs whose name contains this
+#   IT_SCREENSHOTS=DIR        the browser test also writes its screenshots there
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/deps.sh || exit 1
+# The browser test (tests/integration/test_browser.c) needs Debian's chromium and its
+# chromedriver: installed here, not by `make run`. It is then required, not skipped.
+DEPS_EXTRA="${DEPS_EXTRA:-} chromium chromium-driver" scripts/deps.sh || exit 1
+export IT_BROWSER=required
 
 tmp=$(mktemp -d /tmp/iscgobs-test.XXXXXX)
 chmod 755 "$tmp"
@@ -38,18 +42,21 @@ for flavour in ${TEST_FLAVOURS:-release address undefined}; do
   IT_TMP=$tmp/$flavour
   # The privacy test loads a demo year: the full national one in the plain build, a smaller
   # one under the sanitizers (same code paths, several times slower).
-  export IT_DEMO_POSTS
+  export IT_DEMO_POSTS IT_SDMX_POSTS
   IT_DEMO_POSTS=$([ -n "$san" ] && echo 60 || echo 450)
+  IT_SDMX_POSTS=$([ -n "$san" ] && echo 4 || echo 12)
   mkdir -p "$IT_TMP"
   for t in "$build"/tests/test_* "$build"/it/test_*; do
     [ -x "$t" ] || continue
     case "$t" in *"${TEST_ONLY:-}"*) ;; *) continue ;; esac
     echo "=== $flavour: $(basename "$t")"
+    start=$SECONDS
     if "$t"; then
       passed=$((passed + 1))
     else
       failed=$((failed + 1)); failures+=("$flavour: $(basename "$t")")
     fi
+    echo "=== $flavour: $(basename "$t"): $((SECONDS - start)) s"
   done
 done
 

@@ -1,0 +1,192 @@
+/* web_routes.c: the routes of the web pages (reports, login, the post's page) and
+ * `iscgobs export html`, which writes the same public pages as static files with the same
+ * protection (docs/html.md). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "db.h"
+#include "filter.h"
+#include "ref.h"
+#include "reports.h"
+#include "web.h"
+#include "web_routes.h"
+
+/* "YYYY" with a year 2000..2999, into *year. */
+static int parse_year(const char *s, int *year)
+{
+    if (strlen(s) != 4 || strspn(s, "0123456789") != 4)
+        return 0;
+    *year = (int)strtol(s, NULL, 10);
+    return *year >= 2000 && *year <= 2999;
+}
+
+/* "YYYY-MM" */
+static int parse_month(const char *s, int *year, int *month)
+{
+    char y[5];
+    if (strlen(s) != 7 || s[4] != '-' || strspn(s + 5, "0123456789") != 2)
+        return 0;
+    memcpy(y, s, 4);
+    y[4] = '\0';
+    *month = (int)strtol(s + 5, NULL, 10);
+    return parse_year(y, year) && *month >= 1 && *month <= 12;
+}
+
+/* Shared by both reports: authenticate (for the navigation and the analysts' parts), build
+ * the body with build, answer. */
+typedef obs_status (*report_fn)(PGconn *c, const int *args, const obs_principal *who,
+                                obs_buf *body, char *title, size_t cap, obs_err *e);
+
+static obs_status national(PGconn *c, const int *a, const obs_principal *who, obs_buf *body,
+                           char *title, size_t cap, obs_err *e)
+{
+    (void)who;
+    return exp_report_national(c, a[0], body, title, cap, e);
+}
+
+static obs_status monthly(PGconn *c, const int *a, const obs_principal *who, obs_buf *body,
+                          char *title, size_t cap, obs_err *e)
+{
+    return exp_report_monthly(c, a[0], a[1], who, body, title, cap, e);
+}
+
+static void report(obs_request *rq, obs_response *rs, report_fn fn, const int *args)
+{
+    obs_err e;
+    obs_err_clear(&e);
+    if (obs_http_authenticate(rq, &e)) {
+        exp_page_fail(rq, rs, &e);
+        return;
+    }
+    PGconn *c = obs_db_conn(&e);
+    obs_buf body;
+    obs_buf_init(&body, EXP_PAGE_MAX);
+    char title[160];
+    if (c == NULL || fn(c, args, &rq->who, &body, title, sizeof title, &e)) {
+        obs_buf_free(&body);
+        exp_page_fail(rq, rs, &e);
+        return;
+    }
+    exp_page_send(rq, rs, 200, title, &body, OBS_OK);
+    obs_buf_free(&body);
+}
+
+static void national_get(obs_request *rq, obs_response *rs)
+{
+    int year;
+    if (!parse_year(rq->seg[2], &year)) {
+        exp_page_error(rq, rs, 404, "Année invalide : l'adresse attendue est "
+                                    "/rapports/national/AAAA, par exemple /rapports/national/2025.");
+        return;
+    }
+    report(rq, rs, national, (int[]){year});
+}
+
+static void monthly_get(obs_request *rq, obs_response *rs)
+{
+    int year, month;
+    if (!parse_month(rq->seg[2], &year, &month)) {
+        exp_page_error(rq, rs, 404, "Mois invalide : l'adresse attendue est "
+                                    "/rapports/mensuel/AAAA-MM, par exemple /rapports/mensuel/2025-03.");
+        return;
+    }
+    report(rq, rs, monthly, (int[]){year, month});
+}
+
+/* GET /: the national report of the last complete year. */
+static void home_get(obs_request *rq, obs_response *rs)
+{
+    exp_page_ctx ctx;
+    exp_page_ctx_live(&ctx, rq);
+    char loc[64];
+    snprintf(loc, sizeof loc, "/rapports/national/%d", ctx.nav_year);
+    obs_http_text(rs, 303, "text/plain; charset=utf-8", "Voir le rapport national.\n");
+    obs_http_add_header(rs, "Location", loc);
+}
+
+const obs_route exp_web_routes[] = {
+    {"GET", "/", home_get, 0},
+    {"GET", "/rapports/national/*", national_get, 0},
+    {"GET", "/rapports/mensuel/*", monthly_get, 0},
+    {"GET", "/connexion", exp_login_get, 0},
+    {"POST", "/connexion", exp_login_post, 8192},
+    {"POST", "/deconnexion", exp_logout_post, 8192},
+    {"GET", "/poste", exp_post_get, 0},
+    {"POST", "/poste/depot", exp_post_upload, OBS_HTTP_UPLOAD_LIMIT},
+};
+const size_t exp_web_routes_count = OBS_ARRAY_LEN(exp_web_routes);
+
+/* ---- iscgobs export html ---- */
+
+static const char *opt(int argc, char **argv, const char *name)
+{
+    for (int i = 0; i + 1 < argc; i++)
+        if (strcmp(argv[i], name) == 0)
+            return argv[i + 1];
+    return NULL;
+}
+
+int exp_cmd_export_html(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0) {
+            printf("usage: iscgobs export html --period AAAA|AAAA-MM [--out DOSSIER]\n"
+                   "Écrit les pages publiques (secret statistique appliqué) en fichiers HTML\n"
+                   "autonomes : AAAA -> état des lieux national, AAAA-MM -> synthèse mensuelle.\n");
+            return 0;
+        }
+    const char *period = opt(argc, argv, "--period"), *out = opt(argc, argv, "--out");
+    int year = 0, month = 0;
+    if (period == NULL || (!parse_year(period, &year) && !parse_month(period, &year, &month))) {
+        fprintf(stderr, "iscgobs: export html --period AAAA ou AAAA-MM est obligatoire\n");
+        return 2;
+    }
+    if (out == NULL)
+        out = ".";
+    obs_err e;
+    obs_err_clear(&e);
+    obs_config cfg;
+    PGconn *c = NULL;
+    obs_buf body, page;
+    obs_buf_init(&body, EXP_PAGE_MAX);
+    obs_buf_init(&page, EXP_PAGE_MAX);
+    char title[160], path[1200];
+    obs_status rc = obs_config_load(&cfg, &e);
+    if (rc == OBS_OK)
+        rc = ref_init(&e);
+    if (rc == OBS_OK && (c = obs_db_open(cfg.database_url, &e)) == NULL)
+        rc = OBS_ERR_DB;
+    if (rc == OBS_OK)
+        rc = month ? exp_report_monthly(c, year, month, NULL, &body, title, sizeof title, &e)
+                   : exp_report_national(c, year, &body, title, sizeof title, &e);
+    exp_page_ctx ctx = {.who = NULL, .static_export = 1};
+    if (rc == OBS_OK && (rc = exp_page_render(&page, &ctx, title, body.data)) != OBS_OK)
+        obs_fail(&e, rc, "E_NOMEM", "page trop grande ou mémoire insuffisante");
+    if (rc == OBS_OK) {
+        if (mkdir(out, 0755) != 0 && errno != EEXIST)
+            rc = obs_fail(&e, OBS_ERR_IO, "E_IO", "impossible de créer %s", out);
+    }
+    if (rc == OBS_OK) {
+        snprintf(path, sizeof path, "%s/%s-%s.html", out,
+                 month ? "synthese-mensuelle" : "etat-des-lieux-national", period);
+        FILE *f = fopen(path, "wb");
+        if (f == NULL || fwrite(page.data, 1, page.len, f) != page.len || fclose(f) != 0) {
+            if (f)
+                fclose(f);
+            rc = obs_fail(&e, OBS_ERR_IO, "E_IO", "impossible d'écrire %s", path);
+        }
+    }
+    obs_db_close(c);
+    obs_buf_free(&body);
+    obs_buf_free(&page);
+    if (rc) {
+        fprintf(stderr, "iscgobs: %s [%s]\n", e.msg, e.code);
+        return 1;
+    }
+    fprintf(stderr, "page écrite : %s\n", path);
+    return 0;
+}

@@ -1,0 +1,642 @@
+/* test_sdmx.c: the SDMX REST API and `iscgobs export` against the real server and a real
+ * PostgreSQL, on a small demonstration year loaded through the real upload path:
+ *  - round trip: the SDMX-CSV of the year, parsed back, equals the published (protected)
+ *    cells of agg_published_cells, cell for cell;
+ *  - every GenericData and Structure answer validates against SDMXMessage.xsd, and
+ *    StructureSpecificData against the DSD-specific XSD the service serves;
+ *  - negotiation (Vary, 406), errors as SDMX-ML Error messages (400, 404, 501), ETag and 304,
+ *    the URLs rsdmx sends, first/last N, detail, streaming of a large answer;
+ *  - export files equal the API's answers;
+ *  - vintages: after a correction, asOf before it returns the figures as published then,
+ *    updatedAfter returns only what changed. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <curl/curl.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "harness.h"
+#include "publish.h"
+#include "ref.h"
+#include "sdmx_data.h"
+#include "../unit/sdmx_valid.h"
+
+static it_server S;
+static char tok_admin[80];
+static char demo_dir[700];
+static char year[16];
+
+#define FLOW "/sdmx/data/ISCG_INDICATEURS"
+#define CSV "application/vnd.sdmx.data+csv;version=1.0.0"
+#define SS "application/vnd.sdmx.structurespecificdata+xml;version=2.1"
+
+/* ---- HTTP with any request header, every response header captured ---- */
+
+typedef struct resp {
+    long status;
+    char *body;
+    size_t len;
+    char headers[8192];
+    size_t hlen;
+} resp;
+
+static size_t body_cb(char *p, size_t size, size_t n, void *arg)
+{
+    resp *r = arg;
+    size_t k = size * n;
+    char *nb = realloc(r->body, r->len + k + 1);
+    assert_non_null(nb);
+    memcpy(nb + r->len, p, k);
+    r->body = nb;
+    r->len += k;
+    r->body[r->len] = '\0';
+    return k;
+}
+
+static size_t head_cb(char *p, size_t size, size_t n, void *arg)
+{
+    resp *r = arg;
+    size_t k = size * n;
+    if (r->hlen + k < sizeof r->headers) {
+        memcpy(r->headers + r->hlen, p, k);
+        r->hlen += k;
+        r->headers[r->hlen] = '\0';
+    }
+    return k;
+}
+
+/* GET path with up to two extra headers ("Name: value", NULL to skip). */
+static void get(const char *path, const char *h1, const char *h2, resp *r)
+{
+    memset(r, 0, sizeof *r);
+    CURL *c = curl_easy_init();
+    char url[4096];
+    snprintf(url, sizeof url, "%s%s", S.base, path);
+    struct curl_slist *hd = curl_slist_append(NULL, "Accept:"); /* no Accept unless given */
+    if (h1)
+        hd = curl_slist_append(hd, h1);
+    if (h2)
+        hd = curl_slist_append(hd, h2);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hd);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, head_cb);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    if (r->body == NULL)
+        r->body = calloc(1, 1);
+    curl_slist_free_all(hd);
+    curl_easy_cleanup(c);
+}
+
+static void rfree(resp *r)
+{
+    free(r->body);
+    r->body = NULL;
+}
+
+/* The value of response header name (case-insensitive) into out, "" when absent. */
+static const char *header(const resp *r, const char *name, char *out, size_t cap)
+{
+    out[0] = '\0';
+    size_t n = strlen(name);
+    for (const char *p = r->headers; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+        if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+            const char *v = p + n + 1;
+            while (*v == ' ')
+                v++;
+            snprintf(out, cap, "%.*s", (int)strcspn(v, "\r\n"), v);
+        }
+    }
+    return out;
+}
+
+/* ---- setup: a small demo year through the real upload path ---- */
+
+static int setup(void **state)
+{
+    (void)state;
+    obs_err e;
+    if (ref_init(&e) || exp_dsd_init(&e))
+        return -1;
+    it_setup(&S, "it_sdmx");
+    it_user_add(&S, "admin", NULL, tok_admin);
+    it_start(&S, NULL);
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    snprintf(year, sizeof year, "%d", tm.tm_year + 1900 - 1);
+    snprintf(demo_dir, sizeof demo_dir, "%s/demo", S.dir);
+    const char *posts = getenv("IT_SDMX_POSTS") ? getenv("IT_SDMX_POSTS") : "12";
+    if (it_cli(&S, NULL, 0, (const char *[]){"demo", "--out", demo_dir, "--posts", posts,
+                                             "--year", year, "--seed", "7", NULL}))
+        return -1;
+    char reg[800];
+    snprintf(reg, sizeof reg, "%s/posts.csv", demo_dir);
+    if (it_cli(&S, NULL, 0, (const char *[]){"post", "import", reg, NULL}) ||
+        it_cli(&S, NULL, 0, (const char *[]){"upload", demo_dir, "--url", S.base, "--token",
+                                             tok_admin, "--jobs", "4", NULL}))
+        return -1;
+    /* This process reads the published cells itself, with the server's configuration. */
+    setenv("ISCGOBS_DATABASE_URL", S.db_url, 1);
+    obs_config cfg;
+    return obs_config_load(&cfg, &e) ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    it_stop_checked(&S);
+    return 0;
+}
+
+/* ---- round trip ---- */
+
+typedef struct row {
+    char key[200]; /* FREQ.REF_AREA....MODE|TIME_PERIOD */
+    char value[32];
+    char obs[2], conf[2], unit[16], dec[2];
+} row;
+
+static int cmp_row(const void *a, const void *b)
+{
+    return strcmp(((const row *)a)->key, ((const row *)b)->key);
+}
+
+/* Parse an SDMX-CSV body (no quoted fields in our data) into rows. */
+static row *parse_csv(char *body, size_t *n)
+{
+    size_t cap = 1024, k = 0;
+    row *rows = malloc(cap * sizeof *rows);
+    char *line = body;
+    int header = 1;
+    while (*line) {
+        char *end = strstr(line, "\r\n");
+        assert_non_null(end); /* RFC 4180 line ends */
+        *end = '\0';
+        if (header) {
+            assert_string_equal(line, "DATAFLOW,FREQ,REF_AREA,MESURE,SEXE,AGE,STATUT,ORIGINE,"
+                                      "PROBLEMATIQUE,PARTENAIRE,MODE,TIME_PERIOD,OBS_VALUE,"
+                                      "UNIT_MEASURE,UNIT_MULT,DECIMALS,OBS_STATUS,CONF_STATUS");
+            header = 0;
+        } else {
+            char *f[18];
+            int nf = 0;
+            for (char *p = line; nf < 18;) {
+                f[nf++] = p;
+                char *c = strchr(p, ',');
+                if (c == NULL)
+                    break;
+                *c = '\0';
+                p = c + 1;
+            }
+            assert_int_equal(nf, 18);
+            assert_string_equal(f[0], "FR_ISCG:ISCG_INDICATEURS(1.0)");
+            if (k == cap)
+                rows = realloc(rows, (cap *= 2) * sizeof *rows);
+            row *r = &rows[k++];
+            snprintf(r->key, sizeof r->key, "%s.%s.%s.%s.%s.%s.%s.%s.%s.%s|%s", f[1], f[2], f[3],
+                     f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11]);
+            snprintf(r->value, sizeof r->value, "%s", f[12]);
+            snprintf(r->unit, sizeof r->unit, "%s", f[13]);
+            assert_string_equal(f[14], "0");
+            snprintf(r->dec, sizeof r->dec, "%s", f[15]);
+            snprintf(r->obs, sizeof r->obs, "%s", f[16]);
+            snprintf(r->conf, sizeof r->conf, "%s", f[17]);
+        }
+        line = end + 2;
+    }
+    qsort(rows, k, sizeof *rows, cmp_row);
+    *n = k;
+    return rows;
+}
+
+static void test_csv_round_trip(void **state)
+{
+    (void)state;
+    char path[256];
+    snprintf(path, sizeof path, FLOW "/all?startPeriod=%s&endPeriod=%s", year, year);
+    resp r;
+    get(path, "Accept: " CSV, NULL, &r);
+    assert_int_equal(r.status, 200);
+    size_t n;
+    row *rows = parse_csv(r.body, &n);
+
+    agg_query q;
+    agg_query_init(&q);
+    q.has_from = q.has_to = 1;
+    q.from = q.to = (agg_period){'A', (int)strtol(year, NULL, 10), 0};
+    agg_cell *cells = NULL;
+    size_t nc = 0;
+    obs_err e;
+    PGconn *c = it_db(&S);
+    assert_int_equal(agg_published_cells(c, &q, 0, &cells, &nc, &e), OBS_OK);
+    PQfinish(c);
+    assert_true(nc > 1000);
+    assert_int_equal(n, nc); /* every published cell, nothing else (no post cells) */
+    size_t withheld = 0, pct = 0;
+    for (size_t i = 0; i < nc; i++) {
+        const agg_cell *x = &cells[i];
+        row probe;
+        size_t plen = strlen(x->period);
+        snprintf(probe.key, sizeof probe.key, "%s.%s.%s.%s.%s.%s.%s.%s.%s.%s|%s",
+                 plen == 4 ? "A" : x->period[5] == 'Q' ? "Q" : "M", x->area, x->mesure,
+                 x->dim[0], x->dim[1], x->dim[2], x->dim[3], x->dim[4], x->dim[5], x->dim[6],
+                 x->period);
+        row *got = bsearch(&probe, rows, n, sizeof *rows, cmp_row);
+        if (got == NULL)
+            fail_msg("cell %s missing from the SDMX-CSV", probe.key);
+        int is_pct = strncmp(x->mesure, "PART_", 5) == 0 || strncmp(x->mesure, "TAUX_", 5) == 0;
+        assert_string_equal(got->dec, is_pct ? "1" : "0");
+        assert_string_equal(got->unit, agg_unit(x->mesure));
+        if (x->conf_status == 'C' || x->conf_status == 'D') {
+            withheld++;
+            assert_string_equal(got->value, ""); /* never the value of a withheld cell */
+            assert_string_equal(got->obs, "Q");
+            assert_int_equal(got->conf[0], x->conf_status);
+            continue;
+        }
+        assert_string_equal(got->conf, "F");
+        assert_int_equal(got->obs[0], x->obs_status);
+        if (!x->has_value) {
+            assert_string_equal(got->value, "");
+            continue;
+        }
+        /* The published value: the cell's, rounded to its decimals. */
+        char *end;
+        double v = strtod(got->value, &end);
+        assert_int_equal(*end, '\0');
+        const char *dot = strchr(got->value, '.');
+        if (is_pct) {
+            pct++;
+            assert_non_null(dot);
+            assert_int_equal(strlen(dot + 1), 1);
+            assert_true(fabs(v - x->value) <= 0.05 + 1e-9);
+        } else {
+            assert_null(dot);
+            assert_true(v == x->value);
+        }
+    }
+    assert_true(withheld > 0);
+    assert_true(pct > 0);
+    free(cells);
+    free(rows);
+    rfree(&r);
+}
+
+/* ---- validation and the rsdmx URLs ---- */
+
+static void test_messages_validate(void **state)
+{
+    (void)state;
+    resp r;
+    char path[512], v[256];
+    /* The URLs rsdmx sends: trailing slash, all/latest, empty key positions. */
+    snprintf(path, sizeof path, FLOW "/M.FR......../all/?startPeriod=%s-Q1&endPeriod=%s-06",
+             year, year);
+    get(path, NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(header(&r, "Content-Type", v, sizeof v),
+                        "application/vnd.sdmx.genericdata+xml;version=2.1");
+    assert_string_equal(header(&r, "Vary", v, sizeof v), "Accept");
+    assert_int_equal(sdmx_validate(r.body, r.len), 0);
+    assert_non_null(strstr(r.body, "structureID=\"DSD_ISCG\""));
+    assert_non_null(strstr(r.body, "<generic:Value id=\"REF_AREA\" value=\"FR\"/>"));
+    assert_null(strstr(r.body, "id=\"REF_AREA\" value=\"D"));
+    char m01[32], m07[32];
+    snprintf(m01, sizeof m01, "\"%s-01\"", year);
+    snprintf(m07, sizeof m07, "\"%s-07\"", year);
+    assert_non_null(strstr(r.body, m01)); /* startPeriod=Q1 includes January */
+    assert_null(strstr(r.body, m07));
+    rfree(&r);
+
+    get("/sdmx/datastructure/all/DSD_ISCG/latest/?references=children", NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(header(&r, "Content-Type", v, sizeof v),
+                        "application/vnd.sdmx.structure+xml;version=2.1");
+    assert_int_equal(sdmx_validate(r.body, r.len), 0);
+    assert_non_null(strstr(r.body, "<structure:Codelist id=\"CL_AREA_ISCG\""));
+    assert_non_null(strstr(r.body, "<structure:ConceptScheme id=\"CS_ISCG\""));
+    rfree(&r);
+    const char *structure_urls[] = {"/sdmx/dataflow", "/sdmx/dataflow/FR_ISCG/ISCG_INDICATEURS/1.0",
+                                    "/sdmx/dataflow/all/all/latest?references=all",
+                                    "/sdmx/codelist/FR_ISCG/CL_SEXE", "/sdmx/conceptscheme/"};
+    for (size_t i = 0; i < sizeof structure_urls / sizeof *structure_urls; i++) {
+        get(structure_urls[i], NULL, NULL, &r);
+        assert_int_equal(r.status, 200);
+        assert_int_equal(sdmx_validate(r.body, r.len), 0);
+        rfree(&r);
+    }
+
+    /* Structure-specific data against the schema the service serves, for two layouts. */
+    const char *dims[] = {"TIME_PERIOD", "REF_AREA", "AllDimensions"};
+    for (size_t i = 0; i < 3; i++) {
+        resp x;
+        snprintf(path, sizeof path, "/sdmx/schema/datastructure/FR_ISCG/DSD_ISCG/1.0"
+                                    "?dimensionAtObservation=%s", dims[i]);
+        get(path, NULL, NULL, &x);
+        assert_int_equal(x.status, 200);
+        snprintf(path, sizeof path, FLOW "/M.FR+D93.NB_PERSONNES+PART_PERSONNES......."
+                                    "?dimensionAtObservation=%s", dims[i]);
+        get(path, "Accept: " SS, NULL, &r);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(header(&r, "Content-Type", v, sizeof v), SS);
+        char ns[256];
+        exp_ss_namespace(i == 0 ? EXP_DIM_TIME : i == 1 ? EXP_D_REF_AREA : EXP_DIM_ALL, ns,
+                         sizeof ns);
+        assert_int_equal(sdmx_validate_ss(r.body, r.len, x.body, ns, S.dir), 0);
+        rfree(&r);
+        rfree(&x);
+    }
+}
+
+/* ---- negotiation, errors, conditional requests, options ---- */
+
+static void expect_error(const char *path, const char *h, long status, const char *code)
+{
+    resp r;
+    get(path, h, NULL, &r);
+    if (r.status != status)
+        fail_msg("%s: status %ld, want %ld", path, r.status, status);
+    char want[64];
+    snprintf(want, sizeof want, "<message:ErrorMessage code=\"%s\">", code);
+    assert_non_null(strstr(r.body, want));
+    assert_int_equal(sdmx_validate(r.body, r.len), 0);
+    rfree(&r);
+}
+
+static void test_errors_and_negotiation(void **state)
+{
+    (void)state;
+    expect_error(FLOW "/M.FR", NULL, 400, "140");
+    expect_error(FLOW "/M.FR.NB_PERSONNES._T._T._T._T._T._T._T?detail=everything", NULL, 400,
+                 "140");
+    expect_error(FLOW "/M.XX.NB_PERSONNES._T._T._T._T._T._T._T", NULL, 404, "100");
+    expect_error("/sdmx/data/EXR/all", NULL, 404, "100");
+    expect_error(FLOW "/all?startPeriod=1999&endPeriod=1999", NULL, 404, "100");
+    expect_error("/sdmx/categoryscheme/all/all/latest", NULL, 501, "501");
+    expect_error("/sdmx/dataflow/ECB", NULL, 404, "100");
+    expect_error(FLOW "/all", "Accept: application/json", 406, "406");
+    expect_error("/sdmx/nothing", NULL, 404, "100");
+    resp r;
+    char v[256];
+    get(FLOW "/A.FR.NB_PERSONNES._T._T._T._T._T._T._T", "Accept: */*", NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(header(&r, "Content-Type", v, sizeof v),
+                        "application/vnd.sdmx.genericdata+xml;version=2.1");
+    rfree(&r);
+    get(FLOW "/A.FR.NB_PERSONNES._T._T._T._T._T._T._T", "Accept: application/xml", NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "<message:GenericData"));
+    rfree(&r);
+    /* Post-level cells are never published: a post code is not even a code of CL_AREA_ISCG. */
+    expect_error(FLOW "/A.ISCG-093-01.NB_PERSONNES._T._T._T._T._T._T._T", NULL, 404, "100");
+}
+
+static void test_etag_and_options(void **state)
+{
+    (void)state;
+    resp r, r2;
+    char etag[128], lm[128], inm[200], ims[200];
+    const char *series = FLOW "/M.FR.NB_CONTACTS._T._T._T._T._T._T._T";
+    get(series, "Accept: " CSV, NULL, &r);
+    assert_int_equal(r.status, 200);
+    header(&r, "ETag", etag, sizeof etag);
+    header(&r, "Last-Modified", lm, sizeof lm);
+    assert_true(etag[0] == '"' && lm[0]);
+    snprintf(inm, sizeof inm, "If-None-Match: %s", etag);
+    get(series, "Accept: " CSV, inm, &r2);
+    assert_int_equal(r2.status, 304);
+    assert_int_equal(r2.len, 0);
+    rfree(&r2);
+    snprintf(ims, sizeof ims, "If-Modified-Since: %s", lm);
+    get(series, "Accept: " CSV, ims, &r2);
+    assert_int_equal(r2.status, 304);
+    rfree(&r2);
+    get(series, "Accept: application/xml", inm, &r2); /* another format: another entity */
+    assert_int_equal(r2.status, 200);
+    rfree(&r2);
+    /* 12 monthly observations; firstN / lastN per series. */
+    size_t n;
+    row *rows = parse_csv(r.body, &n);
+    assert_int_equal(n, 12);
+    free(rows);
+    rfree(&r);
+    char path[300];
+    snprintf(path, sizeof path, "%s?lastNObservations=2", series);
+    get(path, "Accept: " CSV, NULL, &r);
+    rows = parse_csv(r.body, &n);
+    assert_int_equal(n, 2);
+    char dec[48];
+    snprintf(dec, sizeof dec, "|%s-12", year);
+    assert_non_null(strstr(rows[1].key, dec));
+    free(rows);
+    rfree(&r);
+    snprintf(path, sizeof path, FLOW "/M.FR.NB_CONTACTS+NB_PERSONNES._T._T._T._T._T._T._T"
+                                "?firstNObservations=1&detail=dataonly");
+    get(path, NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(sdmx_validate(r.body, r.len), 0);
+    assert_null(strstr(r.body, "<generic:Attributes>"));
+    int nobs = 0;
+    for (const char *p = strstr(r.body, "<generic:Obs>"); p; p = strstr(p + 1, "<generic:Obs>"))
+        nobs++;
+    assert_int_equal(nobs, 2);
+    rfree(&r);
+    get(FLOW "/all?detail=serieskeysonly", NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_null(strstr(r.body, "<generic:Obs>"));
+    rfree(&r);
+}
+
+/* A large answer is streamed (several pages) and complete. */
+static void test_streamed_answer(void **state)
+{
+    (void)state;
+    resp x, c;
+    get(FLOW "/all", NULL, NULL, &x);
+    assert_int_equal(x.status, 200);
+    get(FLOW "/all", "Accept: " CSV, NULL, &c);
+    assert_int_equal(c.status, 200);
+    xmlDocPtr d = xmlReadMemory(x.body, (int)x.len, "big.xml", NULL, XML_PARSE_NONET | XML_PARSE_HUGE);
+    assert_non_null(d); /* well-formed to the last byte */
+    xmlFreeDoc(d);
+    size_t obs = 0, rows = 0;
+    for (const char *p = strstr(x.body, "<generic:Obs>"); p; p = strstr(p + 1, "<generic:Obs>"))
+        obs++;
+    for (const char *p = strstr(c.body, "\r\n"); p; p = strstr(p + 2, "\r\n"))
+        rows++;
+    assert_true(obs > 5000);
+    assert_int_equal(obs, rows - 1);
+    rfree(&x);
+    rfree(&c);
+}
+
+/* ---- export files ---- */
+
+static void test_export(void **state)
+{
+    (void)state;
+    char out[800], p[1200];
+    snprintf(out, sizeof out, "%s/export", S.dir);
+    assert_int_equal(it_cli(&S, NULL, 0, (const char *[]){"export", "csv", "--period", year,
+                                                          "--out", out, NULL}),
+                     0);
+    assert_int_equal(it_cli(&S, NULL, 0, (const char *[]){"export", "sdmx", "--period", year,
+                                                          "--out", out, NULL}),
+                     0);
+    assert_int_not_equal(it_cli(&S, NULL, 0, (const char *[]){"export", "csv", "--period",
+                                                              "2026-13", "--out", out, NULL}),
+                         0);
+    /* The CSV file is the API's answer for the same year, byte for byte. */
+    snprintf(p, sizeof p, "%s/ISCG_INDICATEURS_%s.csv", out, year);
+    size_t len;
+    char *file = it_read_file(p, &len);
+    char path[256];
+    snprintf(path, sizeof path, FLOW "/all?startPeriod=%s&endPeriod=%s", year, year);
+    resp r;
+    get(path, "Accept: " CSV, NULL, &r);
+    assert_int_equal(r.len, len);
+    assert_memory_equal(r.body, file, len);
+    rfree(&r);
+    free(file);
+    snprintf(p, sizeof p, "%s/structure.xml", out);
+    file = it_read_file(p, &len);
+    assert_int_equal(sdmx_validate(file, len), 0);
+    free(file);
+    snprintf(p, sizeof p, "%s/ISCG_INDICATEURS_%s_generic.xml", out, year);
+    file = it_read_file(p, &len);
+    assert_int_equal(sdmx_validate(file, len), 0);
+    free(file);
+    snprintf(p, sizeof p, "%s/DSD_ISCG.xsd", out);
+    char *xsd = it_read_file(p, NULL);
+    snprintf(p, sizeof p, "%s/ISCG_INDICATEURS_%s_structurespecific.xml", out, year);
+    file = it_read_file(p, &len);
+    char ns[256];
+    exp_ss_namespace(EXP_DIM_TIME, ns, sizeof ns);
+    assert_int_equal(sdmx_validate_ss(file, len, xsd, ns, S.dir), 0);
+    free(file);
+    free(xsd);
+}
+
+/* ---- vintages ---- */
+
+/* The first grid CSV of the demo (post, month), with its data rows halved. */
+static char *corrected_grid(char *post, char *month, size_t *len)
+{
+    char dir[800];
+    snprintf(dir, sizeof dir, "%s/grids", demo_dir);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *de;
+    char name[256] = "";
+    while ((de = readdir(d)) != NULL) {
+        size_t n = strlen(de->d_name);
+        if (n > 4 && strcmp(de->d_name + n - 4, ".csv") == 0 &&
+            (name[0] == '\0' || strcmp(de->d_name, name) < 0))
+            snprintf(name, sizeof name, "%s", de->d_name);
+    }
+    closedir(d);
+    assert_true(name[0] != '\0');
+    assert_int_equal(sscanf(name, "%11[^_]_%7s", post, month), 2);
+    char p[1100];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    char *g = it_read_file(p, len);
+    size_t lines = 0;
+    for (size_t i = 0; i < *len; i++)
+        lines += g[i] == '\n';
+    assert_true(lines > 4);
+    size_t keep = 1 + (lines - 1) / 2, seen = 0;
+    for (size_t i = 0; i < *len; i++)
+        if (g[i] == '\n' && ++seen == keep) {
+            *len = i + 1;
+            break;
+        }
+    return g;
+}
+
+static void test_vintages(void **state)
+{
+    (void)state;
+    const char *series = FLOW "/M.FR.NB_CONTACTS._T._T._T._T._T._T._T";
+    resp before, after, asof, upd;
+    get(series, "Accept: " CSV, NULL, &before);
+    assert_int_equal(before.status, 200);
+    sleep(2);
+    time_t t1 = time(NULL);
+    char ts[32];
+    exp_datetime(t1, ts, sizeof ts);
+    sleep(2);
+    char post[16], month[16], path[300];
+    size_t len;
+    char *grid = corrected_grid(post, month, &len);
+    snprintf(path, sizeof path, "/api/v1/grids/%s/%s", post, month);
+    it_resp u;
+    it_http(&S, "PUT", path, tok_admin, "text/csv", grid, len, &u);
+    assert_int_equal(u.status, 200); /* a correction */
+    it_resp_free(&u);
+    free(grid);
+
+    get(series, "Accept: " CSV, NULL, &after);
+    assert_int_equal(after.status, 200);
+    assert_true(after.len != before.len || memcmp(after.body, before.body, before.len) != 0);
+    snprintf(path, sizeof path, "%s?asOf=%s", series, ts);
+    get(path, "Accept: " CSV, NULL, &asof);
+    assert_int_equal(asof.status, 200);
+    assert_int_equal(asof.len, before.len); /* as published then, the correction unseen */
+    assert_memory_equal(asof.body, before.body, before.len);
+    snprintf(path, sizeof path, "%s?updatedAfter=%s", series, ts);
+    get(path, "Accept: " CSV, NULL, &upd);
+    assert_int_equal(upd.status, 200);
+    size_t n;
+    row *rows = parse_csv(upd.body, &n);
+    assert_true(n >= 1 && n < 12); /* only the corrected month changed in this series */
+    char want[32];
+    snprintf(want, sizeof want, "|%s", month);
+    int found = 0;
+    for (size_t i = 0; i < n; i++)
+        found |= strstr(rows[i].key, want) != NULL;
+    assert_true(found);
+    free(rows);
+    /* Before anything was published: nothing. */
+    expect_error(FLOW "/all?asOf=2001-01-01T00:00:00Z", NULL, 404, "100");
+    PGconn *c = it_db(&S);
+    assert_true(it_sql_long(c, "SELECT count(*) FROM sdmx_publication") >= 2);
+    assert_int_equal(it_sql_long(c, "SELECT count(*) FROM sdmx_vintage WHERE value IS NOT NULL"
+                                    " AND conf_status <> 'F'"),
+                     0); /* the history holds nothing withheld */
+    PQfinish(c);
+    rfree(&before);
+    rfree(&after);
+    rfree(&asof);
+    rfree(&upd);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_csv_round_trip),
+        cmocka_unit_test(test_messages_validate),
+        cmocka_unit_test(test_errors_and_negotiation),
+        cmocka_unit_test(test_etag_and_options),
+        cmocka_unit_test(test_streamed_answer),
+        cmocka_unit_test(test_export),
+        cmocka_unit_test(test_vintages),
+    };
+    int failed = cmocka_run_group_tests_name("integration_sdmx", tests, setup, teardown);
+    return failed || it_stop_failures;
+}

@@ -1,0 +1,330 @@
+/* web_client.h: what the web page tests share (included by test_html.c, test_browser.c):
+ * an HTTP client that keeps cookies and headers, strict XML checks of pages, the demo year
+ * they load, and reading cells out of a page. Header-only (static functions): the Makefile
+ * builds each integration test from one file plus harness.c. */
+#ifndef IT_WEB_CLIENT_H
+#define IT_WEB_CLIENT_H
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* Helpers: not every test uses each one. */
+#define WEB_FN static __attribute__((unused))
+
+typedef struct web_resp {
+    long status;
+    char *body;
+    size_t len;
+    char location[256];
+    char cookies[4][400]; /* Set-Cookie values */
+    int ncookies;
+    char csp[400];
+} web_resp;
+
+WEB_FN size_t web_collect(char *p, size_t size, size_t n, void *arg)
+{
+    web_resp *r = arg;
+    size_t k = size * n;
+    char *nb = realloc(r->body, r->len + k + 1);
+    if (nb == NULL)
+        return 0;
+    memcpy(nb + r->len, p, k);
+    r->body = nb;
+    r->len += k;
+    r->body[r->len] = '\0';
+    return k;
+}
+
+WEB_FN void web_hval(const char *p, size_t k, size_t skip, char *out, size_t cap)
+{
+    size_t n = k - skip;
+    while (n && (p[skip + n - 1] == '\r' || p[skip + n - 1] == '\n'))
+        n--;
+    snprintf(out, cap, "%.*s", (int)n, p + skip);
+}
+
+WEB_FN size_t web_header(char *p, size_t size, size_t n, void *arg)
+{
+    web_resp *r = arg;
+    size_t k = size * n;
+    if (k > 10 && strncasecmp(p, "Location: ", 10) == 0)
+        web_hval(p, k, 10, r->location, sizeof r->location);
+    if (k > 12 && strncasecmp(p, "Set-Cookie: ", 12) == 0 && r->ncookies < 4)
+        web_hval(p, k, 12, r->cookies[r->ncookies++], sizeof r->cookies[0]);
+    if (k > 25 && strncasecmp(p, "Content-Security-Policy: ", 25) == 0)
+        web_hval(p, k, 25, r->csp, sizeof r->csp);
+    return k;
+}
+
+/* One request; cookie ("a=b; c=d"), ctype, extra header may be NULL. */
+WEB_FN void web(const it_server *s, const char *method, const char *path, const char *cookie,
+                const char *ctype, const void *body, size_t len, const char *extra, web_resp *r)
+{
+    memset(r, 0, sizeof *r);
+    CURL *h = curl_easy_init();
+    char url[2048], hdr_cookie[1200], hdr_ct[300];
+    snprintf(url, sizeof url, "%s%s", s->base, path);
+    struct curl_slist *hdr = curl_slist_append(NULL, "Expect:");
+    if (cookie) {
+        snprintf(hdr_cookie, sizeof hdr_cookie, "Cookie: %s", cookie);
+        hdr = curl_slist_append(hdr, hdr_cookie);
+    }
+    if (ctype) {
+        snprintf(hdr_ct, sizeof hdr_ct, "Content-Type: %s", ctype);
+        hdr = curl_slist_append(hdr, hdr_ct);
+    }
+    if (extra)
+        hdr = curl_slist_append(hdr, extra);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, web_collect);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, web_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 120L);
+    if (body) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    }
+    if (curl_easy_perform(h) == CURLE_OK)
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+    else
+        r->status = -1;
+    if (r->body == NULL)
+        r->body = calloc(1, 1);
+    curl_slist_free_all(hdr);
+    curl_easy_cleanup(h);
+}
+
+WEB_FN void web_free(web_resp *r)
+{
+    free(r->body);
+    r->body = NULL;
+}
+
+/* The value of cookie name among the response's Set-Cookie headers, into out ("" if none);
+ * the whole header into full when not NULL. */
+WEB_FN int web_cookie(const web_resp *r, const char *name, char *out, size_t cap, char *full,
+                      size_t fcap)
+{
+    size_t nl = strlen(name);
+    for (int i = 0; i < r->ncookies; i++)
+        if (strncmp(r->cookies[i], name, nl) == 0 && r->cookies[i][nl] == '=') {
+            snprintf(out, cap, "%.*s", (int)strcspn(r->cookies[i] + nl + 1, ";"),
+                     r->cookies[i] + nl + 1);
+            if (full)
+                snprintf(full, fcap, "%s", r->cookies[i]);
+            return 1;
+        }
+    out[0] = '\0';
+    return 0;
+}
+
+/* The value attribute of the hidden input named csrf (first one) into out[65]. */
+WEB_FN void web_csrf(const char *html, char out[65])
+{
+    const char *p = strstr(html, "name=\"csrf\" value=\"");
+    out[0] = '\0';
+    if (p)
+        snprintf(out, 65, "%.64s", p + 19);
+}
+
+/* ---- strict parsing ---- */
+
+static int xml_errors;
+WEB_FN void xml_count(void *ctx, const xmlError *err)
+{
+    (void)ctx;
+    if (err->level >= XML_ERR_ERROR) {
+        xml_errors++;
+        fprintf(stderr, "xml: line %d: %s", err->line, err->message);
+    }
+}
+
+/* Parse page as XML (the pages are XHTML-compatible HTML5): the document, or NULL with the
+ * errors printed. */
+WEB_FN xmlDocPtr page_parse(const char *page, size_t len)
+{
+    xml_errors = 0;
+    xmlSetStructuredErrorFunc(NULL, (xmlStructuredErrorFunc)xml_count);
+    xmlDocPtr d = xmlReadMemory(page, (int)len, "page.html", "UTF-8", XML_PARSE_NONET);
+    xmlSetStructuredErrorFunc(NULL, NULL);
+    if (xml_errors) {
+        xmlFreeDoc(d);
+        return NULL;
+    }
+    return d;
+}
+
+/* A page is well-formed, has no script and no external resource (no absolute or
+ * protocol-relative src/href, no url() in styles). Returns the number of problems. */
+WEB_FN int page_check(const char *what, const char *page, size_t len)
+{
+    int bad = 0;
+    xmlDocPtr d = page_parse(page, len);
+    if (d == NULL) {
+        fprintf(stderr, "%s: not well-formed\n", what);
+        bad++;
+    }
+    xmlFreeDoc(d);
+    static const char *const forbidden[] = {"src=\"http", "href=\"http", "src=\"//", "href=\"//",
+                                            "url(", "<script", "<link", "@import", "<iframe"};
+    for (size_t i = 0; i < sizeof forbidden / sizeof *forbidden; i++)
+        if (strstr(page, forbidden[i])) {
+            fprintf(stderr, "%s: contains %s\n", what, forbidden[i]);
+            bad++;
+        }
+    if (strncmp(page, "<!DOCTYPE html>", 15) != 0) {
+        fprintf(stderr, "%s: no doctype\n", what);
+        bad++;
+    }
+    return bad;
+}
+
+/* Every element with a data-key attribute: callback(key, data-value or NULL, class, text). */
+typedef void (*cell_cb)(void *ctx, const char *key, const char *value, const char *cls,
+                        const char *text);
+WEB_FN size_t page_cells(const char *page, size_t len, cell_cb cb, void *ctx)
+{
+    xmlDocPtr d = page_parse(page, len);
+    if (d == NULL)
+        return 0;
+    xmlXPathContextPtr x = xmlXPathNewContext(d);
+    xmlXPathObjectPtr o = xmlXPathEvalExpression((const xmlChar *)"//*[@data-key]", x);
+    size_t n = o && o->nodesetval ? (size_t)o->nodesetval->nodeNr : 0;
+    for (size_t i = 0; i < n; i++) {
+        xmlNodePtr node = o->nodesetval->nodeTab[i];
+        xmlChar *k = xmlGetProp(node, (const xmlChar *)"data-key");
+        xmlChar *v = xmlGetProp(node, (const xmlChar *)"data-value");
+        xmlChar *c = xmlGetProp(node, (const xmlChar *)"class");
+        xmlChar *t = xmlNodeGetContent(node);
+        cb(ctx, (const char *)k, (const char *)v, (const char *)c, (const char *)t);
+        xmlFree(k);
+        xmlFree(v);
+        xmlFree(c);
+        xmlFree(t);
+    }
+    xmlXPathFreeObject(o);
+    xmlXPathFreeContext(x);
+    xmlFreeDoc(d);
+    return n;
+}
+
+/* The key of an API cell as the pages write it: MESURE.AREA.PERIOD.dims (SDMX order). */
+WEB_FN void api_key(json_t *cell, char *out, size_t cap)
+{
+    static const char *const f[] = {"mesure", "area", "period", "sexe", "age", "statut",
+                                    "origine", "problematique", "partenaire", "mode"};
+    size_t k = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < 10; i++)
+        k += (size_t)snprintf(out + k, cap - k, "%s%s", i ? "." : "",
+                              json_string_value(json_object_get(cell, f[i])));
+}
+
+/* The API's value as the pages print data-value. */
+WEB_FN void api_value(json_t *cell, char *out, size_t cap)
+{
+    json_t *v = json_object_get(cell, "value");
+    const char *unit = json_string_value(json_object_get(cell, "unit"));
+    if (v == NULL)
+        out[0] = '\0';
+    else if (unit && strcmp(unit, "PCT") == 0)
+        snprintf(out, cap, "%.1f", json_number_value(v));
+    else
+        snprintf(out, cap, "%.0f", json_number_value(v));
+}
+
+/* Load a demonstration year of nposts posts quickly: uploads with the refresh off, one full
+ * recompute, then the server restarted with the synchronous refresh. */
+WEB_FN void demo_load(it_server *s, const char *admin_tok, int nposts, int year, char *demo_dir,
+                      size_t cap)
+{
+    char posts[16], ys[16], csv[900];
+    snprintf(demo_dir, cap, "%s/demo", s->dir);
+    snprintf(posts, sizeof posts, "%d", nposts);
+    snprintf(ys, sizeof ys, "%d", year);
+    snprintf(csv, sizeof csv, "%s/posts.csv", demo_dir);
+    if (it_cli(s, NULL, 0,
+               (const char *const[]){"demo", "--out", demo_dir, "--posts", posts, "--year", ys,
+                                     NULL}) != 0 ||
+        it_cli(s, NULL, 0, (const char *const[]){"post", "import", csv, NULL}) != 0) {
+        fprintf(stderr, "demo_load: demo or import failed\n");
+        exit(2);
+    }
+    it_start(s, (const char *const[]){"ISCGOBS_REFRESH=off", NULL});
+    int st = it_cli(s, NULL, 0,
+                    (const char *const[]){"upload", demo_dir, "--url", s->base, "--token",
+                                          admin_tok, "--jobs", "4", NULL});
+    it_stop_checked(s);
+    if (st != 0 || it_cli(s, NULL, 0, (const char *const[]){"aggregate", NULL}) != 0) {
+        fprintf(stderr, "demo_load: upload or aggregate failed\n");
+        exit(2);
+    }
+    it_start(s, NULL);
+}
+
+/* The first post of the demo register that is still open (closed empty), into out[16]. */
+WEB_FN void demo_open_post(const char *demo_dir, char out[16])
+{
+    char path[900], line[1024];
+    snprintf(path, sizeof path, "%s/posts.csv", demo_dir);
+    FILE *f = fopen(path, "r");
+    out[0] = '\0';
+    while (f && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        size_t n = strlen(line);
+        if (strncmp(line, "ISCG-", 5) == 0 && n && line[n - 1] == ';') {
+            snprintf(out, 16, "%.11s", line);
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+}
+
+/* Run `iscgobs args...` with the server's configuration and text on its standard input. */
+WEB_FN int cli_stdin(const it_server *s, const char *input, const char *const *args)
+{
+    int pfd[2];
+    if (pipe(pfd) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        setenv("ISCGOBS_DATABASE_URL", s->db_url, 1);
+        setenv("ISCGOBS_KEY_FILE", s->key_path, 1);
+        dup2(pfd[0], 0);
+        close(pfd[0]);
+        close(pfd[1]);
+        int devnull = open("/dev/null", 1);
+        dup2(devnull, 1);
+        const char *argv[16] = {getenv("IT_BIN")};
+        int n = 1;
+        for (; args[n - 1] && n < 15; n++)
+            argv[n] = args[n - 1];
+        argv[n] = NULL;
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(pfd[0]);
+    ssize_t w = write(pfd[1], input, strlen(input));
+    (void)w;
+    close(pfd[1]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+#endif

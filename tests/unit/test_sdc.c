@@ -1,0 +1,702 @@
+/* test_sdc.c: statistical disclosure control (aggregator/sdc.c) on hand-made tables: primary
+ * rules, secondary suppression over partitions, geography and time, the fixed point,
+ * percentages following counts, determinism, k, and a demo-year-sized table.
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cells.h"
+#include "ref.h"
+
+static const char *const dims[AGG_NDIMS] = {
+    "SEXE", "AGE", "STATUT", "ORIGINE", "PROBLEMATIQUE", "PARTENAIRE", "MODE",
+};
+
+typedef struct table {
+    agg_cell *v;
+    size_t n, cap;
+} table;
+
+/* Fill c's identifiers; bd is "" (all _T) or "DIM=CODE". */
+static void set_key(agg_cell *c, const char *mesure, const char *area, const char *period,
+                    const char *bd)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->mesure, sizeof c->mesure, "%s", mesure);
+    snprintf(c->area, sizeof c->area, "%s", area);
+    snprintf(c->period, sizeof c->period, "%s", period);
+    for (int d = 0; d < AGG_NDIMS; d++)
+        snprintf(c->dim[d], sizeof c->dim[d], "_T");
+    const char *eq = strchr(bd, '=');
+    if (eq == NULL)
+        return;
+    for (int d = 0; d < AGG_NDIMS; d++)
+        if (strlen(dims[d]) == (size_t)(eq - bd) && strncmp(dims[d], bd, (size_t)(eq - bd)) == 0)
+            snprintf(c->dim[d], sizeof c->dim[d], "%s", eq + 1);
+}
+
+static agg_cell *add(table *t, const char *mesure, const char *area, const char *period,
+                     const char *bd, double v)
+{
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 64;
+        t->v = realloc(t->v, t->cap * sizeof *t->v);
+        assert_non_null(t->v);
+    }
+    agg_cell *c = &t->v[t->n++];
+    set_key(c, mesure, area, period, bd);
+    c->has_value = 1;
+    c->value = v;
+    c->obs_status = 'A';
+    c->conf_status = 'F';
+    return c;
+}
+
+static agg_cell *add_pct(table *t, const char *mesure, const char *area, const char *period,
+                         const char *bd, long num, long den)
+{
+    agg_cell *c = add(t, mesure, area, period, bd, den ? 100.0 * (double)num / (double)den : 0);
+    c->has_value = den != 0;
+    c->num = num;
+    c->den = den;
+    return c;
+}
+
+/* The conf_status of the cell with that key (fails the test when absent). */
+static char conf(const table *t, const char *mesure, const char *area, const char *period,
+                 const char *bd)
+{
+    agg_cell k;
+    set_key(&k, mesure, area, period, bd);
+    for (size_t i = 0; i < t->n; i++) {
+        const agg_cell *c = &t->v[i];
+        if (strcmp(c->mesure, k.mesure) == 0 && strcmp(c->area, k.area) == 0 &&
+            strcmp(c->period, k.period) == 0 && memcmp(c->dim, k.dim, sizeof k.dim) == 0)
+            return c->conf_status;
+    }
+    fail_msg("no cell %s %s %s %s", mesure, area, period, bd);
+    return 0;
+}
+
+static void protect(table *t, int k)
+{
+    obs_err e;
+    assert_int_equal(agg_sdc_apply(t->v, t->n, k, &e), OBS_OK);
+}
+
+/* The audit must find nothing in what agg_sdc_apply produced. */
+static void assert_safe(const table *t, int k)
+{
+    agg_audit_report rep;
+    obs_err e;
+    assert_int_equal(agg_audit(t->v, t->n, k, &rep, &e), OBS_OK);
+    for (size_t i = 0; i < rep.n; i++)
+        fprintf(stderr, "finding: %s | %s | %s\n", rep.items[i].relation, rep.items[i].cell,
+                rep.items[i].problem);
+    assert_int_equal(rep.n, 0);
+    agg_audit_free(&rep);
+}
+
+static void test_primary_counts(void **state)
+{
+    (void)state;
+    table t = {0};
+    add(&t, "NB_PERSONNES", "D75", "2026-03", "", 0);
+    add(&t, "NB_PERSONNES", "D92", "2026-03", "", 1);
+    add(&t, "NB_PERSONNES", "D93", "2026-03", "", 10);
+    add(&t, "NB_PERSONNES", "D94", "2026-03", "", 11);
+    add(&t, "NB_CONTACTS", "D75", "2026-03", "", 3);
+    add(&t, "NB_NOUVELLES", "D75", "2026-03", "", 12);
+    protect(&t, 11);
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D75", "2026-03", ""), 'F');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D92", "2026-03", ""), 'C');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D93", "2026-03", ""), 'C');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D94", "2026-03", ""), 'F');
+    assert_int_equal(conf(&t, "NB_CONTACTS", "D75", "2026-03", ""), 'C');
+    assert_int_equal(conf(&t, "NB_NOUVELLES", "D75", "2026-03", ""), 'F');
+    free(t.v);
+}
+
+static void test_primary_percentages(void **state)
+{
+    (void)state;
+    table t = {0};
+    add_pct(&t, "PART_INCONNUS_SS", "D01", "2026-03", "", 5, 8);   /* den < k */
+    add_pct(&t, "PART_INCONNUS_SS", "D02", "2026-03", "", 5, 40);  /* num in [1,k) */
+    add_pct(&t, "PART_INCONNUS_SS", "D03", "2026-03", "", 35, 40); /* den - num in [1,k) */
+    add_pct(&t, "PART_INCONNUS_SS", "D04", "2026-03", "", 20, 40);
+    add_pct(&t, "PART_INCONNUS_SS", "D05", "2026-03", "", 0, 40);
+    add_pct(&t, "PART_INCONNUS_SS", "D06", "2026-03", "", 40, 40);
+    add_pct(&t, "PART_INCONNUS_SS", "D07", "2026-03", "", 0, 0); /* no observation */
+    add_pct(&t, "PART_MINEURS", "D08", "2026-03", "", 11, 22);
+    add_pct(&t, "PART_MINEURS", "D09", "2026-03", "", 11, 21);
+    protect(&t, 11);
+    assert_int_equal(conf(&t, "PART_INCONNUS_SS", "D01", "2026-03", ""), 'C');
+    assert_int_equal(conf(&t, "PART_INCONNUS_SS", "D02", "2026-03", ""), 'C');
+    assert_int_equal(conf(&t, "PART_INCONNUS_SS", "D03", "2026-03", ""), 'C');
+    assert_int_equal(conf(&t, "PART_INCONNUS_SS", "D04", "2026-03", ""), 'F');
+    assert_int_equal(conf(&t, "PART_INCONNUS_SS", "D05", "2026-03", ""), 'F');
+    assert_int_equal(conf(&t, "PART_INCONNUS_SS", "D06", "2026-03", ""), 'F');
+    assert_int_equal(conf(&t, "PART_INCONNUS_SS", "D07", "2026-03", ""), 'F');
+    assert_int_equal(conf(&t, "PART_MINEURS", "D08", "2026-03", ""), 'F');
+    assert_int_equal(conf(&t, "PART_MINEURS", "D09", "2026-03", ""), 'C');
+    free(t.v);
+}
+
+static void test_partition_sexe(void **state)
+{
+    (void)state;
+    table t = {0};
+    add(&t, "NB_PERSONNES", "D93", "2026-03", "", 35);
+    add(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=F", 5);
+    add(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=M", 30);
+    add(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=X", 0);
+    /* Multi-response: not a partition, only the primary rule. */
+    add(&t, "NB_PERSONNES", "D93", "2026-03", "PROBLEMATIQUE=VIOL_CONJ", 4);
+    add(&t, "NB_PERSONNES", "D93", "2026-03", "PROBLEMATIQUE=FUGUE", 31);
+    protect(&t, 11);
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=F"), 'C');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=M"), 'D');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=X"), 'F');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D93", "2026-03", ""), 'F');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D93", "2026-03", "PROBLEMATIQUE=VIOL_CONJ"), 'C');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D93", "2026-03", "PROBLEMATIQUE=FUGUE"), 'F');
+    assert_safe(&t, 11);
+    free(t.v);
+}
+
+static void test_pair_below_k(void **state)
+{
+    (void)state;
+    table t = {0}; /* two primary cells adding up to 7 < k: a third part goes too */
+    add(&t, "NB_CONTACTS", "D93", "2026-03", "", 77);
+    add(&t, "NB_CONTACTS", "D93", "2026-03", "MODE=BUREAU", 3);
+    add(&t, "NB_CONTACTS", "D93", "2026-03", "MODE=TELEPHONE", 4);
+    add(&t, "NB_CONTACTS", "D93", "2026-03", "MODE=DOMICILE", 40);
+    add(&t, "NB_CONTACTS", "D93", "2026-03", "MODE=EXTERIEUR", 30);
+    add(&t, "NB_CONTACTS", "D93", "2026-03", "MODE=ACCOMPAGNEMENT", 0);
+    protect(&t, 11);
+    assert_int_equal(conf(&t, "NB_CONTACTS", "D93", "2026-03", "MODE=BUREAU"), 'C');
+    assert_int_equal(conf(&t, "NB_CONTACTS", "D93", "2026-03", "MODE=TELEPHONE"), 'C');
+    assert_int_equal(conf(&t, "NB_CONTACTS", "D93", "2026-03", "MODE=EXTERIEUR"), 'D');
+    assert_int_equal(conf(&t, "NB_CONTACTS", "D93", "2026-03", "MODE=DOMICILE"), 'F');
+    assert_int_equal(conf(&t, "NB_CONTACTS", "D93", "2026-03", "MODE=ACCOMPAGNEMENT"), 'F');
+    assert_int_equal(conf(&t, "NB_CONTACTS", "D93", "2026-03", ""), 'F');
+    assert_safe(&t, 11);
+    free(t.v);
+}
+
+static void test_departements_of_region(void **state)
+{
+    (void)state;
+    table t = {0};
+    add(&t, "NB_PERSONNES", "R11", "2026-03", "", 100);
+    add(&t, "NB_PERSONNES", "D75", "2026-03", "", 40);
+    add(&t, "NB_PERSONNES", "D92", "2026-03", "", 25);
+    add(&t, "NB_PERSONNES", "D93", "2026-03", "", 5);
+    add(&t, "NB_PERSONNES", "D94", "2026-03", "", 30);
+    add(&t, "NB_PERSONNES", "D95", "2026-03", "", 0);
+    protect(&t, 11);
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D93", "2026-03", ""), 'C');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D92", "2026-03", ""), 'D');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D75", "2026-03", ""), 'F');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D94", "2026-03", ""), 'F');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D95", "2026-03", ""), 'F');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "R11", "2026-03", ""), 'F');
+    assert_safe(&t, 11);
+    free(t.v);
+}
+
+static void test_posts_of_departement(void **state)
+{
+    (void)state;
+    table t = {0};
+    add(&t, "NB_CONTACTS", "D93", "2026-03", "", 35);
+    add(&t, "NB_CONTACTS", "ISCG-093-01", "2026-03", "", 5);
+    add(&t, "NB_CONTACTS", "ISCG-093-02", "2026-03", "", 30);
+    add(&t, "NB_CONTACTS", "D2A", "2026-03", "", 20);
+    add(&t, "NB_CONTACTS", "ISCG-02A-01", "2026-03", "", 4);
+    add(&t, "NB_CONTACTS", "ISCG-02A-02", "2026-03", "", 16);
+    add(&t, "NB_CONTACTS", "D974", "2026-03", "", 15);
+    add(&t, "NB_CONTACTS", "ISCG-974-01", "2026-03", "", 3);
+    add(&t, "NB_CONTACTS", "ISCG-974-02", "2026-03", "", 12);
+    /* A département with one post: the only complement left is the total. */
+    add(&t, "NB_CONTACTS", "D01", "2026-03", "", 7);
+    add(&t, "NB_CONTACTS", "ISCG-001-01", "2026-03", "", 7);
+    protect(&t, 11);
+    assert_int_equal(conf(&t, "NB_CONTACTS", "ISCG-093-01", "2026-03", ""), 'C');
+    assert_int_equal(conf(&t, "NB_CONTACTS", "ISCG-093-02", "2026-03", ""), 'D');
+    assert_int_equal(conf(&t, "NB_CONTACTS", "ISCG-02A-02", "2026-03", ""), 'D');
+    assert_int_equal(conf(&t, "NB_CONTACTS", "ISCG-974-02", "2026-03", ""), 'D');
+    assert_int_equal(conf(&t, "NB_CONTACTS", "D974", "2026-03", ""), 'F');
+    assert_int_equal(conf(&t, "NB_CONTACTS", "D01", "2026-03", ""), 'C');
+    assert_int_equal(conf(&t, "NB_CONTACTS", "ISCG-001-01", "2026-03", ""), 'C');
+    assert_safe(&t, 11);
+    free(t.v);
+}
+
+static void test_months_of_quarter(void **state)
+{
+    (void)state;
+    table t = {0};
+    add(&t, "NB_CONTACTS", "D93", "2026-01", "", 4);
+    add(&t, "NB_CONTACTS", "D93", "2026-02", "", 20);
+    add(&t, "NB_CONTACTS", "D93", "2026-03", "", 30);
+    add(&t, "NB_CONTACTS", "D93", "2026-Q1", "", 54);
+    /* Persons are deduplicated over periods: no time relation. */
+    add(&t, "NB_PERSONNES", "D93", "2026-01", "", 4);
+    add(&t, "NB_PERSONNES", "D93", "2026-02", "", 20);
+    add(&t, "NB_PERSONNES", "D93", "2026-03", "", 30);
+    add(&t, "NB_PERSONNES", "D93", "2026-Q1", "", 40);
+    protect(&t, 11);
+    assert_int_equal(conf(&t, "NB_CONTACTS", "D93", "2026-01", ""), 'C');
+    assert_int_equal(conf(&t, "NB_CONTACTS", "D93", "2026-02", ""), 'D');
+    assert_int_equal(conf(&t, "NB_CONTACTS", "D93", "2026-03", ""), 'F');
+    assert_int_equal(conf(&t, "NB_CONTACTS", "D93", "2026-Q1", ""), 'F');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D93", "2026-01", ""), 'C');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D93", "2026-02", ""), 'F');
+    assert_safe(&t, 11);
+    free(t.v);
+}
+
+static void test_months_and_quarters_of_year(void **state)
+{
+    (void)state;
+    table t = {0}; /* one year = 12 months = 4 quarters; a small March */
+    double q[4] = {0, 0, 0, 0};
+    char p[24];
+    for (int m = 1; m <= 12; m++) {
+        double v = m == 3 ? 2 : 20 + m;
+        snprintf(p, sizeof p, "2026-%02d", m);
+        add(&t, "NB_CONTACTS", "FR", p, "", v);
+        q[(m - 1) / 3] += v;
+    }
+    double y = 0;
+    for (int i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "2026-Q%d", i + 1);
+        add(&t, "NB_CONTACTS", "FR", p, "", q[i]);
+        y += q[i];
+    }
+    add(&t, "NB_CONTACTS", "FR", "2026", "", y);
+    protect(&t, 11);
+    assert_int_equal(conf(&t, "NB_CONTACTS", "FR", "2026-03", ""), 'C');
+    /* Q1 = Jan + Feb + Mar: the smallest published month of Q1 goes (January, 21). */
+    assert_int_equal(conf(&t, "NB_CONTACTS", "FR", "2026-01", ""), 'D');
+    assert_int_equal(conf(&t, "NB_CONTACTS", "FR", "2026-02", ""), 'F');
+    assert_int_equal(conf(&t, "NB_CONTACTS", "FR", "2026-Q1", ""), 'F');
+    assert_int_equal(conf(&t, "NB_CONTACTS", "FR", "2026", ""), 'F');
+    assert_safe(&t, 11);
+    free(t.v);
+}
+
+/* D93 F=5 (C) -> D93 M (D) -> in the région, R11 M = D75 M + D93 M: D75 M (D) -> in D75's
+ * partition, D75 F (D). Four cells, three relations. */
+static void test_cascade(void **state)
+{
+    (void)state;
+    table t = {0};
+    add(&t, "NB_PERSONNES", "D93", "2026-03", "", 40);
+    add(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=F", 5);
+    add(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=M", 35);
+    add(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=X", 0);
+    add(&t, "NB_PERSONNES", "D75", "2026-03", "", 50);
+    add(&t, "NB_PERSONNES", "D75", "2026-03", "SEXE=F", 30);
+    add(&t, "NB_PERSONNES", "D75", "2026-03", "SEXE=M", 20);
+    add(&t, "NB_PERSONNES", "D75", "2026-03", "SEXE=X", 0);
+    add(&t, "NB_PERSONNES", "R11", "2026-03", "", 90);
+    add(&t, "NB_PERSONNES", "R11", "2026-03", "SEXE=F", 35);
+    add(&t, "NB_PERSONNES", "R11", "2026-03", "SEXE=M", 55);
+    add(&t, "NB_PERSONNES", "R11", "2026-03", "SEXE=X", 0);
+    protect(&t, 11);
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=F"), 'C');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=M"), 'D');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D75", "2026-03", "SEXE=M"), 'D');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D75", "2026-03", "SEXE=F"), 'D');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D75", "2026-03", ""), 'F');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D93", "2026-03", ""), 'F');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "R11", "2026-03", "SEXE=F"), 'F');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "R11", "2026-03", "SEXE=M"), 'F');
+    assert_safe(&t, 11);
+    free(t.v);
+}
+
+static void test_post_measures_never(void **state)
+{
+    (void)state;
+    table t = {0};
+    add(&t, "NB_GRILLES", "D93", "2026-03", "", 3);
+    add(&t, "NB_POSTES_ACTIFS", "D93", "2026-03", "", 2);
+    add_pct(&t, "TAUX_COMPLETUDE", "D93", "2026-03", "", 1, 2);
+    add_pct(&t, "TAUX_PROMPTITUDE", "D93", "2026-03", "", 1, 2)->conf_status = 'D'; /* stale */
+    add(&t, "NB_CONTACTS", "D93", "2026-03", "", 50)->conf_status = 'C';            /* stale */
+    protect(&t, 11);
+    assert_int_equal(conf(&t, "NB_GRILLES", "D93", "2026-03", ""), 'F');
+    assert_int_equal(conf(&t, "NB_POSTES_ACTIFS", "D93", "2026-03", ""), 'F');
+    assert_int_equal(conf(&t, "TAUX_COMPLETUDE", "D93", "2026-03", ""), 'F');
+    assert_int_equal(conf(&t, "TAUX_PROMPTITUDE", "D93", "2026-03", ""), 'F');
+    assert_int_equal(conf(&t, "NB_CONTACTS", "D93", "2026-03", ""), 'F');
+    free(t.v);
+}
+
+static void test_percentages_follow_counts(void **state)
+{
+    (void)state;
+    table t = {0};
+    add(&t, "NB_PERSONNES", "D93", "2026-03", "", 125);
+    add(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=F", 5);
+    add(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=M", 100);
+    add(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=X", 20);
+    add_pct(&t, "PART_PERSONNES", "D93", "2026-03", "SEXE=F", 5, 125);
+    add_pct(&t, "PART_PERSONNES", "D93", "2026-03", "SEXE=M", 100, 125);
+    add_pct(&t, "PART_PERSONNES", "D93", "2026-03", "SEXE=X", 20, 125);
+    add(&t, "NB_CONTACTS", "D93", "2026-03", "", 93);
+    add(&t, "NB_CONTACTS", "D93", "2026-03", "MODE=BUREAU", 3);
+    add(&t, "NB_CONTACTS", "D93", "2026-03", "MODE=TELEPHONE", 50);
+    add(&t, "NB_CONTACTS", "D93", "2026-03", "MODE=DOMICILE", 40);
+    add_pct(&t, "PART_CONTACTS", "D93", "2026-03", "MODE=DOMICILE", 40, 93);
+    add_pct(&t, "PART_CONTACTS", "D93", "2026-03", "MODE=TELEPHONE", 50, 93);
+    /* D75's total goes by geography (R11 = D75 + D93), so every share of D75 goes too, but
+     * not the other percentages (primary rule only). */
+    add(&t, "NB_PERSONNES", "R11", "2026-03", "", 165);
+    add(&t, "NB_PERSONNES", "D75", "2026-03", "", 40);
+    add(&t, "NB_PERSONNES", "D75", "2026-03", "SEXE=M", 20);
+    add(&t, "NB_PERSONNES", "D75", "2026-03", "SEXE=F", 20);
+    add_pct(&t, "PART_PERSONNES", "D75", "2026-03", "SEXE=M", 20, 40);
+    add_pct(&t, "PART_INCONNUS_SS", "D75", "2026-03", "", 20, 40);
+    add(&t, "NB_PERSONNES", "D92", "2026-03", "", 0);
+    protect(&t, 11);
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=X"), 'D');
+    assert_int_equal(conf(&t, "PART_PERSONNES", "D93", "2026-03", "SEXE=F"), 'C');
+    assert_int_equal(conf(&t, "PART_PERSONNES", "D93", "2026-03", "SEXE=X"), 'D');
+    assert_int_equal(conf(&t, "PART_PERSONNES", "D93", "2026-03", "SEXE=M"), 'F');
+    assert_int_equal(conf(&t, "NB_CONTACTS", "D93", "2026-03", "MODE=DOMICILE"), 'D');
+    assert_int_equal(conf(&t, "PART_CONTACTS", "D93", "2026-03", "MODE=DOMICILE"), 'D');
+    assert_int_equal(conf(&t, "PART_CONTACTS", "D93", "2026-03", "MODE=TELEPHONE"), 'F');
+    /* R11 = D75 + D92 + D93 with D93 published: nothing withheld there. Make D93's total
+     * withheld instead through a small R11: see test_cascade for geography; here D75. */
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D75", "2026-03", ""), 'F');
+    free(t.v);
+
+    table u = {0}; /* the total count withheld: every share of that area follows */
+    add(&u, "NB_PERSONNES", "R11", "2026-03", "", 45);
+    add(&u, "NB_PERSONNES", "D93", "2026-03", "", 5);
+    add(&u, "NB_PERSONNES", "D75", "2026-03", "", 40);
+    add(&u, "NB_PERSONNES", "D75", "2026-03", "SEXE=M", 20);
+    add(&u, "NB_PERSONNES", "D75", "2026-03", "SEXE=F", 20);
+    add_pct(&u, "PART_PERSONNES", "D75", "2026-03", "SEXE=M", 20, 40);
+    add_pct(&u, "PART_INCONNUS_SS", "D75", "2026-03", "", 20, 40);
+    protect(&u, 11);
+    assert_int_equal(conf(&u, "NB_PERSONNES", "D93", "2026-03", ""), 'C');
+    assert_int_equal(conf(&u, "NB_PERSONNES", "D75", "2026-03", ""), 'D');
+    assert_int_equal(conf(&u, "NB_PERSONNES", "D75", "2026-03", "SEXE=F"), 'D');
+    assert_int_equal(conf(&u, "NB_PERSONNES", "D75", "2026-03", "SEXE=M"), 'F');
+    assert_int_equal(conf(&u, "PART_PERSONNES", "D75", "2026-03", "SEXE=M"), 'D');
+    assert_int_equal(conf(&u, "PART_INCONNUS_SS", "D75", "2026-03", ""), 'F');
+    assert_safe(&u, 11);
+    free(u.v);
+}
+
+static void test_k_configurable(void **state)
+{
+    (void)state;
+    table t = {0};
+    add(&t, "NB_PERSONNES", "D93", "2026-03", "", 37);
+    add(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=F", 7);
+    add(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=M", 30);
+    add(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=X", 0);
+    protect(&t, 11);
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=F"), 'C');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=M"), 'D');
+    protect(&t, 5);
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=F"), 'F');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=M"), 'F');
+    assert_safe(&t, 5);
+    protect(&t, 40);
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D93", "2026-03", ""), 'C');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=M"), 'C');
+    assert_safe(&t, 40);
+    free(t.v);
+}
+
+static void test_bad_input(void **state)
+{
+    (void)state;
+    obs_err e;
+    table t = {0};
+    add(&t, "NB_PERSONNES", "D93", "2026-03", "", 5);
+    assert_int_equal(agg_sdc_apply(t.v, t.n, 0, &e), OBS_ERR_INPUT);
+    assert_int_equal(agg_sdc_apply(NULL, 0, 11, &e), OBS_OK);
+    add(&t, "NB_PERSONNES", "D93", "2026-03", "", 6);
+    assert_int_equal(agg_sdc_apply(t.v, t.n, 11, &e), OBS_ERR_INPUT);
+    assert_string_equal(e.code, "E_SDC_DUPLICATE");
+    assert_int_equal(t.v[0].conf_status, 'D'); /* fail closed */
+    assert_int_equal(t.v[1].conf_status, 'D');
+    set_key(&t.v[1], "NB_PERSONNES", "D99", "2026-03", "");
+    assert_int_equal(agg_sdc_apply(t.v, t.n, 11, &e), OBS_ERR_INPUT);
+    assert_string_equal(e.code, "E_SDC_AREA");
+    set_key(&t.v[1], "NB_INCONNU", "D93", "2026-03", "");
+    assert_int_equal(agg_sdc_apply(t.v, t.n, 11, &e), OBS_ERR_INPUT);
+    set_key(&t.v[1], "NB_PERSONNES", "D93", "2026-13", "");
+    assert_int_equal(agg_sdc_apply(t.v, t.n, 11, &e), OBS_ERR_INPUT);
+    free(t.v);
+}
+
+/* Pseudo-random numbers with a fixed seed (xorshift64): the same table every run. */
+static unsigned long long rng_state = 88172645463325252ULL;
+
+static unsigned rnd(unsigned n)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (unsigned)(rng_state % n);
+}
+
+/* A year of a synthetic observatory: posts (4 or 5 per département, "ISCG-093-01"), the first
+ * ndeps départements of the reference list, their régions and FR; 12 months, 4 quarters, the
+ * year. Values are drawn per post and month (at most scale persons) and added up, so every
+ * relation holds exactly; quarters and years of persons are sums too (harmless: the time
+ * relations are not used for persons). Counts NB_PERSONNES by SEXE, AGE, STATUT, ORIGINE,
+ * PROBLEMATIQUE; NB_CONTACTS by MODE; NB_NOUVELLES; PART_PERSONNES by SEXE. */
+typedef struct item {
+    const char *mesure;
+    int dim;   /* -1: all _T */
+    int list;  /* ref_list of the codes */
+    size_t code;
+} item;
+
+static size_t make_items(item *it, size_t cap)
+{
+    static const struct {
+        int dim, list;
+    } parts[] = {{AGG_SEXE, REF_SEXE},       {AGG_AGE, REF_AGE},
+                 {AGG_STATUT, REF_STATUT},   {AGG_ORIGINE, REF_ORIGINE},
+                 {AGG_PROBLEMATIQUE, REF_PROBLEMATIQUE}};
+    size_t n = 0;
+    it[n++] = (item){"NB_PERSONNES", -1, 0, 0};
+    for (size_t p = 0; p < OBS_ARRAY_LEN(parts); p++)
+        for (size_t c = 0; c < ref_count((ref_list)parts[p].list); c++)
+            it[n++] = (item){"NB_PERSONNES", parts[p].dim, parts[p].list, c};
+    it[n++] = (item){"NB_CONTACTS", -1, 0, 0};
+    for (size_t c = 0; c < ref_count(REF_MODE); c++)
+        it[n++] = (item){"NB_CONTACTS", AGG_MODE, REF_MODE, c};
+    it[n++] = (item){"NB_NOUVELLES", -1, 0, 0};
+    assert_true(n <= cap);
+    return n;
+}
+
+/* Fill one post-month: partitions split the persons, the multi-response cells are drawn
+ * independently, contacts add up over modes. */
+static void draw_leaf(const item *it, size_t nit, double *v, unsigned scale)
+{
+    double persons = rnd(scale + 1), contacts = 0;
+    size_t j = 0;
+    while (j < nit) {
+        if (it[j].dim < 0) {
+            if (strcmp(it[j].mesure, "NB_PERSONNES") == 0)
+                v[j] = persons;
+            else if (strcmp(it[j].mesure, "NB_NOUVELLES") == 0)
+                v[j] = rnd((unsigned)persons + 1);
+            j++;
+            continue;
+        }
+        size_t end = j;
+        while (end < nit && it[end].dim == it[j].dim && it[end].mesure == it[j].mesure)
+            end++;
+        if (it[j].dim == AGG_PROBLEMATIQUE) {
+            for (size_t x = j; x < end; x++)
+                v[x] = rnd((unsigned)persons / 2 + 1);
+        } else if (it[j].dim == AGG_MODE) {
+            for (size_t x = j; x < end; x++)
+                contacts += v[x] = rnd(scale / 2 + 1);
+        } else {
+            double left = persons;
+            for (size_t x = j; x < end; x++) {
+                v[x] = x + 1 == end ? left : rnd((unsigned)left + 1);
+                left -= v[x];
+            }
+        }
+        j = end;
+    }
+    for (size_t x = 0; x < nit; x++)
+        if (it[x].dim < 0 && strcmp(it[x].mesure, "NB_CONTACTS") == 0)
+            v[x] = contacts;
+}
+
+enum { NPER = 17 };
+
+static void period_code(int p, char *out, size_t cap)
+{
+    if (p < 12)
+        snprintf(out, cap, "2026-%02d", p + 1);
+    else if (p < 16)
+        snprintf(out, cap, "2026-Q%d", p - 11);
+    else
+        snprintf(out, cap, "2026");
+}
+
+static void gen_year(table *t, size_t ndeps, unsigned scale)
+{
+    item it[64];
+    size_t nit = make_items(it, OBS_ARRAY_LEN(it));
+    size_t nreg = ref_region_count(), nposts = 0;
+    if (ndeps > ref_dep_count())
+        ndeps = ref_dep_count();
+    for (size_t d = 0; d < ndeps; d++)
+        nposts += d % 2 ? 4 : 5;
+    /* Areas: posts, then départements, then régions, then FR. */
+    size_t narea = nposts + ndeps + nreg + 1;
+    double *val = calloc(narea * NPER * nit, sizeof *val);
+    char (*code)[24] = calloc(narea, sizeof *code);
+    size_t *parent = calloc(narea, sizeof *parent);
+    int *used = calloc(narea, sizeof *used);
+    assert_true(val && code && parent && used);
+    size_t post = 0, fr = narea - 1;
+    snprintf(code[fr], sizeof code[fr], "FR");
+    used[fr] = 1;
+    for (size_t r = 0; r < nreg; r++) {
+        snprintf(code[nposts + ndeps + r], sizeof code[0], "R%s", ref_region_at(r)->code);
+        parent[nposts + ndeps + r] = fr;
+    }
+    for (size_t d = 0; d < ndeps; d++) {
+        const ref_dep *dep = ref_dep_at(d);
+        size_t da = nposts + d;
+        snprintf(code[da], sizeof code[da], "D%s", dep->code);
+        used[da] = 1;
+        for (size_t r = 0; r < nreg; r++)
+            if (strcmp(ref_region_at(r)->code, dep->region) == 0) {
+                parent[da] = nposts + ndeps + r;
+                used[parent[da]] = 1;
+            }
+        for (int k = 0; k < (d % 2 ? 4 : 5); k++, post++) {
+            snprintf(code[post], sizeof code[post], "ISCG-%s%s-%02d",
+                     strlen(dep->code) == 2 ? "0" : "", dep->code, k + 1);
+            parent[post] = da;
+            used[post] = 1;
+            for (int m = 0; m < 12; m++)
+                draw_leaf(it, nit, &val[(post * NPER + (size_t)m) * nit], scale);
+        }
+    }
+    /* Up the time axis for posts, then up the geography for every period. */
+    for (size_t a = 0; a < nposts; a++)
+        for (int m = 0; m < 12; m++)
+            for (size_t x = 0; x < nit; x++) {
+                double v = val[(a * NPER + (size_t)m) * nit + x];
+                val[(a * NPER + 12 + (size_t)m / 3) * nit + x] += v;
+                val[(a * NPER + 16) * nit + x] += v;
+            }
+    for (size_t a = 0; a + 1 < narea; a++)
+        for (size_t x = 0; x < (size_t)NPER * nit; x++)
+            val[parent[a] * NPER * nit + x] += val[a * NPER * nit + x];
+
+    for (size_t a = 0; a < narea; a++) {
+        if (!used[a])
+            continue;
+        for (int p = 0; p < NPER; p++) {
+            char per[24], bd[64];
+            period_code(p, per, sizeof per);
+            const double *v = &val[(a * NPER + (size_t)p) * nit];
+            for (size_t x = 0; x < nit; x++) {
+                bd[0] = '\0';
+                if (it[x].dim >= 0)
+                    snprintf(bd, sizeof bd, "%s=%s", dims[it[x].dim],
+                             ref_at((ref_list)it[x].list, it[x].code)->code);
+                add(t, it[x].mesure, code[a], per, bd, v[x]);
+                if (it[x].dim == AGG_SEXE)
+                    add_pct(t, "PART_PERSONNES", code[a], per, bd, (long)v[x], (long)v[0]);
+            }
+        }
+    }
+    free(val);
+    free(code);
+    free(parent);
+    free(used);
+}
+
+static void count_status(const table *t, size_t *nc, size_t *nd)
+{
+    *nc = *nd = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        *nc += t->v[i].conf_status == 'C';
+        *nd += t->v[i].conf_status == 'D';
+    }
+}
+
+static void test_deterministic(void **state)
+{
+    (void)state;
+    table t = {0};
+    gen_year(&t, 12, 25);
+    size_t n = t.n;
+    size_t *perm = malloc(n * sizeof *perm);
+    agg_cell *shuffled = malloc(n * sizeof *shuffled);
+    assert_true(perm && shuffled);
+    for (size_t i = 0; i < n; i++)
+        perm[i] = i;
+    for (size_t i = n - 1; i > 0; i--) {
+        size_t j = rnd((unsigned)i + 1), x = perm[i];
+        perm[i] = perm[j];
+        perm[j] = x;
+    }
+    for (size_t i = 0; i < n; i++)
+        shuffled[i] = t.v[perm[i]];
+    protect(&t, 11);
+    obs_err e;
+    assert_int_equal(agg_sdc_apply(shuffled, n, 11, &e), OBS_OK);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(shuffled[i].conf_status, t.v[perm[i]].conf_status);
+    size_t nc, nd;
+    count_status(&t, &nc, &nd);
+    assert_true(nc > 0 && nd > 0); /* the test means something */
+    assert_safe(&t, 11);
+    free(perm);
+    free(shuffled);
+    free(t.v);
+}
+
+/* A demo-year-sized table (all départements, ~450 posts): completes and passes the audit. */
+static void test_size(void **state)
+{
+    (void)state;
+    table t = {0};
+    gen_year(&t, 200, 40);
+    assert_true(t.n > 300000);
+    clock_t t0 = clock();
+    protect(&t, 11);
+    double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    size_t nc, nd;
+    count_status(&t, &nc, &nd);
+    fprintf(stderr, "sdc: %zu cells, %zu C, %zu D, %.2f s\n", t.n, nc, nd, secs);
+    assert_true(nc > 0 && nd > 0);
+    assert_safe(&t, 11);
+    free(t.v);
+}
+
+int main(void)
+{
+    obs_err e;
+    if (ref_init(&e) != OBS_OK)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_primary_counts),
+        cmocka_unit_test(test_primary_percentages),
+        cmocka_unit_test(test_partition_sexe),
+        cmocka_unit_test(test_pair_below_k),
+        cmocka_unit_test(test_departements_of_region),
+        cmocka_unit_test(test_posts_of_departement),
+        cmocka_unit_test(test_months_of_quarter),
+        cmocka_unit_test(test_months_and_quarters_of_year),
+        cmocka_unit_test(test_cascade),
+        cmocka_unit_test(test_post_measures_never),
+        cmocka_unit_test(test_percentages_follow_counts),
+        cmocka_unit_test(test_k_configurable),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_size),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
