@@ -117,6 +117,31 @@ static void click(const char *css)
     json_decref(v);
 }
 
+/* Click a form's submit button and wait until the browser has loaded the answer page: a
+ * mark left on the old page's window disappears with it. Without the wait, a find() right
+ * after the click can return an element of the old page (a stale reference a moment later). */
+static void submit(const char *css)
+{
+    json_t *v = wd("POST", "/execute/sync",
+                   json_pack("{s:s,s:[]}", "script", "window.__avant_envoi = 1;", "args"), 1);
+    json_decref(v);
+    click(css);
+    int loaded = 0;
+    for (int i = 0; i < 400 && !loaded; i++) {
+        v = wd("POST", "/execute/sync",
+               json_pack("{s:s,s:[]}", "script",
+                         "return window.__avant_envoi === undefined &&"
+                         " document.readyState === 'complete';",
+                         "args"),
+               1);
+        loaded = json_is_true(v);
+        json_decref(v);
+        if (!loaded)
+            usleep(25 * 1000);
+    }
+    assert_true(loaded);
+}
+
 static void type(const char *css, const char *text)
 {
     char id[128], path[200];
@@ -364,7 +389,7 @@ static void test_post_upload_in_browser(void **state)
     NEED_BROWSER();
     go("/connexion");
     type("#secret", tok_post);
-    click("form.bloc button[type=submit]");
+    submit("form.bloc button[type=submit]");
     char id[128];
     assert_true(find("#depot form", id)); /* redirected to /poste */
     char good[900], bad[900], option[64];
@@ -383,7 +408,7 @@ static void test_post_upload_in_browser(void **state)
     snprintf(option, sizeof option, "#mois option[value='%s']", upload_month);
     click(option);
     type("#grille", good);
-    click("#bouton-deposer");
+    submit("#bouton-deposer");
     assert_true(find("#resultat", id));
     char *cls = elem_get(id, "attribute/class"), *text = elem_get(id, "text");
     fprintf(stderr, "after a valid upload: %s\n", text);
@@ -394,7 +419,7 @@ static void test_post_upload_in_browser(void **state)
 
     click(option);
     type("#grille", bad);
-    click("#bouton-deposer");
+    submit("#bouton-deposer");
     assert_true(find("#resultat", id));
     cls = elem_get(id, "attribute/class");
     assert_string_equal(cls, "alerte");
