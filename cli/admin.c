@@ -33,7 +33,7 @@ int cli_fail(const obs_err *e)
     return 1;
 }
 
-static PGconn *cli_connect(obs_err *e)
+PGconn *cli_connect(obs_err *e)
 {
     if (obs_config_load((obs_config *)obs_config_get(), e) || ref_init(e))
         return NULL;

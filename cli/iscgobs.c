@@ -35,6 +35,7 @@ static void usage(FILE *out)
             "  post add CODE ...        enregistre un poste ; post import FICHIER : un registre\n"
             "  user add --role R ...    crée un compte et affiche son jeton\n"
             "  user passwd --name N     fixe le mot de passe de connexion (lu sur l'entrée standard)\n"
+            "  period reopen|close POSTE AAAA-MM   rouvre (referme) un mois clos pour un poste\n"
             "  demo --out DIR ...       écrit une année nationale synthétique de grilles\n"
             "  upload DIR|FICHIER... --url U --token T   dépôt en masse\n"
             "  export sdmx|csv --period P [--out DIR]   fichiers de publication SDMX\n"
@@ -167,7 +168,7 @@ static const command commands[] = {
     {"serve", cmd_serve},       {"db", cli_cmd_db},        {"keygen", cli_cmd_keygen},
     {"post", cmd_post},     {"user", cmd_user},    {"demo", col_cmd_demo},
     {"upload", col_cmd_upload}, {"aggregate", agg_cmd_aggregate},
-    {"export", cmd_export},
+    {"export", cmd_export},     {"period", cli_cmd_period},
 };
 
 int main(int argc, char **argv)

@@ -65,18 +65,25 @@ CREATE FUNCTION agg_period_end(pstart date, freq char) RETURNS date
                                      ELSE interval '1 year' END)::date $$;
 
 -- 'A' (final) once every month of the period is locked for posts, i.e. now is past the end of
--- its last month plus lock_months months (Paris time, as route_grids.c locks uploads);
--- 'P' (provisional) before.
+-- its last month plus lock_months months (Paris time, as route_grids.c locks uploads), and no
+-- month of the period is reopened for a post (period_reopen: that month can be corrected
+-- again, so every cell of the period is provisional again); 'P' (provisional) otherwise.
+CREATE INDEX period_reopen_period ON period_reopen (period);
 CREATE FUNCTION agg_obs_status(pstart date, freq char, lock_months int) RETURNS char
     LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$ SELECT CASE WHEN now() >= ((agg_period_end(pstart, freq)
-                                       + make_interval(months => lock_months))::timestamp
-                                      AT TIME ZONE 'Europe/Paris')
-                      THEN 'A' ELSE 'P' END::char $$;
+    AS $$ SELECT CASE WHEN now() < ((agg_period_end(pstart, freq)
+                                      + make_interval(months => lock_months))::timestamp
+                                     AT TIME ZONE 'Europe/Paris') THEN 'P'
+                      WHEN EXISTS (SELECT 1 FROM period_reopen r
+                                   WHERE r.period >= pstart
+                                     AND r.period < agg_period_end(pstart, freq)) THEN 'P'
+                      ELSE 'A' END::char $$;
 
 -- Period codes: 2026-03, 2026-Q1, 2026.
+-- STABLE, not IMMUTABLE: to_char is STABLE, and a function declared more strictly than its
+-- body is never inlined (it was then called once per row: 1 s of a full recompute).
 CREATE FUNCTION agg_period_code(pstart date, freq char) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    LANGUAGE sql STABLE PARALLEL SAFE
     AS $$ SELECT CASE freq WHEN 'M' THEN to_char(pstart, 'YYYY-MM')
                            WHEN 'Q' THEN to_char(pstart, 'YYYY-"Q"Q')
                            ELSE to_char(pstart, 'YYYY') END $$;

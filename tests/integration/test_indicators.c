@@ -550,6 +550,39 @@ static void test_obs_status(void **state)
     json_decref(j);
     assert_int_equal(it_stop(&S), 0);
     it_start(&S, NULL);
+
+    /* With the default delay 2024 is locked, so final; reopening 2024-01 for one post makes
+     * the month, its quarter and its year provisional everywhere (FR too), not 2024-02;
+     * closing it again makes them final again. */
+    static const char *const periods[] = {"2024-01", "2024-Q1", "2024", "2024-02"};
+    for (int round = 0; round < 3; round++) {
+        if (round == 1)
+            assert_int_equal(it_cli(&S, NULL, 0,
+                                    (const char *const[]){"period", "reopen", P1, "2024-01", NULL}),
+                             0);
+        if (round == 2)
+            assert_int_equal(it_cli(&S, NULL, 0,
+                                    (const char *const[]){"period", "close", P1, "2024-01", NULL}),
+                             0);
+        for (size_t i = 0; i < 4; i++) {
+            char path[160];
+            snprintf(path, sizeof path, "/api/v1/indicators?area=FR&period=%s&mesure=NB_CONTACTS",
+                     periods[i]);
+            j = get_json(path, NULL, &st);
+            c = find(j, "NB_CONTACTS", "FR", periods[i], NULL, NULL);
+            assert_non_null(c);
+            const char *want = round == 1 && i < 3 ? "P" : "A";
+            assert_string_equal(json_string_value(json_object_get(c, "obs_status")), want);
+            json_decref(j);
+        }
+    }
+    /* A month the post never had, or a second close, is refused. */
+    assert_int_equal(it_cli(&S, NULL, 0,
+                            (const char *const[]){"period", "reopen", P1, "1999-01", NULL}),
+                     1);
+    assert_int_equal(it_cli(&S, NULL, 0,
+                            (const char *const[]){"period", "close", P1, "2024-01", NULL}),
+                     1);
 }
 
 /* Completeness: who sent, on time or late, who is missing; analysts and admins only. */

@@ -394,6 +394,25 @@ static void test_authorization(void **state)
     put(POST93, "2026-03", tok_admin, "text/csv", ok, strlen(ok), &r);
     assert_true(r.status == 200 || r.status == 201);
     it_resp_free(&r);
+    /* An administrator reopens the month for this post: its correction is accepted; closed
+     * again, the month refuses it. Both changes are in the audit log. */
+    assert_int_equal(it_cli(&S, NULL, 0,
+                            (const char *const[]){"period", "reopen", POST93, "2026-03", NULL}), 0);
+    char *fix = make_csv("2026-03", 2, "R");
+    put(POST93, "2026-03", tok_p93, "text/csv", fix, strlen(fix), &r);
+    assert_int_equal(r.status, 200);
+    it_resp_free(&r);
+    assert_int_equal(it_cli(&S, NULL, 0,
+                            (const char *const[]){"period", "close", POST93, "2026-03", NULL}), 0);
+    put(POST93, "2026-03", tok_p93, "text/csv", ok, strlen(ok), &r);
+    assert_int_equal(r.status, 423);
+    it_resp_free(&r);
+    free(fix);
+    PGconn *ac = it_db(&S);
+    assert_int_equal(it_sql_long(ac, "SELECT count(*) FROM audit_log WHERE action IN"
+                                     " ('period.reopen', 'period.close')"),
+                     2);
+    PQfinish(ac);
     put(POST93, cur_period, tok_p93, "text/csv", cur, strlen(cur), &r);
     assert_true(r.status == 201 || r.status == 200);
     it_resp_free(&r);
