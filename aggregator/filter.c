@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "buf.h"
+#include "cells.h"
+#include "publish.h"
 #include "ref.h"
 
 static const char *const fkey_names[AGG_F_COUNT] = {
@@ -129,6 +131,8 @@ obs_status agg_query_set(agg_query *q, agg_fkey k, const char *csv, obs_err *e)
     return OBS_OK;
 }
 
+static obs_status parse_post_filters(agg_query_get get, void *ctx, agg_query *q, obs_err *e);
+
 obs_status agg_query_parse(agg_query_get get, void *ctx, agg_query *q, obs_err *e)
 {
     agg_query_init(q);
@@ -146,6 +150,8 @@ obs_status agg_query_parse(agg_query_get get, void *ctx, agg_query *q, obs_err *
     if (rc == OBS_OK && to && agg_period_parse(to, &q->to) != 0)
         rc = obs_fail(e, OBS_ERR_INPUT, "E_FILTER",
                       "to : période invalide (attendu : AAAA, AAAA-Tn ou AAAA-MM, ex. 2026-06)");
+    if (rc == OBS_OK)
+        rc = parse_post_filters(get, ctx, q, e);
     if (rc == OBS_OK) {
         q->has_from = from != NULL;
         q->has_to = to != NULL;
@@ -191,4 +197,85 @@ int agg_query_names_post(const agg_query *q, const char *post)
 int agg_query_names_other_post(const agg_query *q, const char *post)
 {
     return scan_posts(q, post, 1);
+}
+
+/* ---- filters applied after protection ---------------------------------------------------- */
+
+static const char *const units[] = AGG_UNITS;
+static const char OBS_CODES[] = "AP", CONF_CODES[] = "FCD";
+
+/* The bit of code v among the n codes (strings when names, else single letters of letters),
+ * or 0 when unknown. */
+static unsigned code_bit(const char *v, const char *const *names, const char *letters)
+{
+    if (names) {
+        for (unsigned i = 0; i < OBS_ARRAY_LEN(units); i++)
+            if (strcmp(v, names[i]) == 0)
+                return 1u << i;
+        return 0;
+    }
+    const char *hit = v[0] && v[1] == '\0' ? strchr(letters, v[0]) : NULL;
+    return hit ? 1u << (hit - letters) : 0;
+}
+
+/* Parse "a,b" into *mask. */
+static obs_status parse_mask(const char *name, const char *csv, const char *const *names,
+                             const char *letters, unsigned *mask, obs_err *e)
+{
+    *mask = 0;
+    for (const char *p = csv;;) {
+        size_t n = strcspn(p, ",");
+        char v[16];
+        unsigned bit = 0;
+        if (n > 0 && n < sizeof v) {
+            memcpy(v, p, n);
+            v[n] = '\0';
+            bit = code_bit(v, names, letters);
+        }
+        if (bit == 0)
+            return obs_fail(e, OBS_ERR_INPUT, "E_FILTER", "filtre %s : valeur inconnue", name);
+        *mask |= bit;
+        if (p[n] == '\0')
+            return OBS_OK;
+        p += n + 1;
+    }
+}
+
+static obs_status parse_post_filters(agg_query_get get, void *ctx, agg_query *q, obs_err *e)
+{
+    const char *v;
+    obs_status rc = OBS_OK;
+    if ((v = get(ctx, "unit")))
+        rc = parse_mask("unit", v, units, NULL, &q->unit_mask, e);
+    if (rc == OBS_OK && (v = get(ctx, "obs_status")))
+        rc = parse_mask("obs_status", v, NULL, OBS_CODES, &q->obs_mask, e);
+    if (rc == OBS_OK && (v = get(ctx, "conf_status")))
+        rc = parse_mask("conf_status", v, NULL, CONF_CODES, &q->conf_mask, e);
+    return rc;
+}
+
+int agg_query_keeps(const agg_query *q, const agg_cell *c)
+{
+    char s[2] = {0, 0};
+    if (q->unit_mask && !(q->unit_mask & code_bit(agg_unit(c->mesure), units, NULL)))
+        return 0;
+    s[0] = c->obs_status;
+    if (q->obs_mask && !(q->obs_mask & code_bit(s, NULL, OBS_CODES)))
+        return 0;
+    s[0] = c->conf_status;
+    if (q->conf_mask && !(q->conf_mask & code_bit(s, NULL, CONF_CODES)))
+        return 0;
+    return 1;
+}
+
+int agg_query_is_param(const char *name)
+{
+    static const char *const extra[] = {"from", "to", "unit", "obs_status", "conf_status"};
+    for (int k = 0; k < AGG_F_COUNT; k++)
+        if (strcmp(name, fkey_names[k]) == 0)
+            return 1;
+    for (size_t i = 0; i < OBS_ARRAY_LEN(extra); i++)
+        if (strcmp(name, extra[i]) == 0)
+            return 1;
+    return 0;
 }

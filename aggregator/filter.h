@@ -38,7 +38,13 @@ typedef struct agg_query {
     int has_from, has_to;
     agg_period from, to;  /* valid when has_from / has_to */
     int posts;            /* number of post codes named in the area filter */
+    /* Filters on what is known only after protection (unit, obs_status, conf_status): bit i
+     * set = the i-th code of AGG_UNITS / "AP" / "FCD" is kept; 0 = no filter. */
+    unsigned unit_mask, obs_mask, conf_mask;
 } agg_query;
+
+/* The units of measure, in the order of unit_mask's bits. */
+#define AGG_UNITS {"PERSONNES", "CONTACTS", "PCT", "POSTES", "GRILLES"}
 
 /* The query parameter name of a key ("mesure", "area", ...). */
 const char *agg_fkey_name(agg_fkey k);
@@ -50,6 +56,14 @@ const char *agg_fkey_name(agg_fkey k);
  * left empty (agg_query_free is harmless). */
 typedef const char *(*agg_query_get)(void *ctx, const char *name);
 obs_status agg_query_parse(agg_query_get get, void *ctx, agg_query *q, obs_err *e);
+
+/* 1 when cell c (protected: conf_status set) passes the unit, obs_status and conf_status
+ * filters of q. */
+struct agg_cell;
+int agg_query_keeps(const agg_query *q, const struct agg_cell *c);
+
+/* 1 when name is a query parameter of GET /api/v1/indicators (a filter, from or to). */
+int agg_query_is_param(const char *name);
 
 /* An empty query (everything). */
 void agg_query_init(agg_query *q);

@@ -117,6 +117,15 @@ void agg_indicators_get(obs_request *rq, obs_response *rs)
         obs_http_fail(rs, &e);
         return;
     }
+    char unknown[48];
+    if (obs_http_query_unknown(rq, agg_query_is_param, unknown, sizeof unknown)) {
+        obs_fail(&e, OBS_ERR_INPUT, "E_FILTER",
+                 "paramètre inconnu « %s » : les filtres sont mesure, area, period, sexe, age, "
+                 "statut, origine, problematique, partenaire, mode, unit, obs_status, "
+                 "conf_status, from et to", unknown);
+        obs_http_fail(rs, &e);
+        return;
+    }
     agg_query q;
     if (agg_query_parse(query_get, rq, &q, &e)) {
         obs_http_fail(rs, &e);
@@ -145,6 +154,11 @@ void agg_indicators_get(obs_request *rq, obs_response *rs)
     size_t n = 0;
     obs_status rc = c ? agg_select_cells(c, &q, view, post, AGG_MAX_CELLS, &cells, &n, &e)
                       : OBS_ERR_DB;
+    size_t kept = 0; /* the filters known only after protection */
+    for (size_t i = 0; rc == OBS_OK && i < n; i++)
+        if (agg_query_keeps(&q, &cells[i]))
+            cells[kept++] = cells[i];
+    n = kept;
     agg_query_free(&q);
     if (rc) {
         obs_http_fail(rs, &e);

@@ -116,6 +116,34 @@ const char *obs_http_query(obs_request *rq, const char *name)
     return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+typedef struct unknown_scan {
+    int (*known)(const char *name);
+    char *buf;
+    size_t len;
+    int found;
+} unknown_scan;
+
+static enum MHD_Result scan_param(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    (void)kind;
+    (void)value;
+    unknown_scan *u = cls;
+    if (key == NULL || u->known(key))
+        return MHD_YES;
+    snprintf(u->buf, u->len, "%s", key);
+    u->found = 1;
+    return MHD_NO;
+}
+
+const char *obs_http_query_unknown(obs_request *rq, int (*known)(const char *name), char *buf,
+                                   size_t len)
+{
+    unknown_scan u = {known, buf, len, 0};
+    MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, scan_param, &u);
+    return u.found ? buf : NULL;
+}
+
 void obs_http_add_header(obs_response *rs, const char *name, const char *value)
 {
     if (rs->nheaders >= (int)OBS_ARRAY_LEN(rs->headers))

@@ -91,6 +91,11 @@ int obs_http_port(void);
 const char *obs_http_header(obs_request *rq, const char *name);
 const char *obs_http_query(obs_request *rq, const char *name);
 
+/* The name of the first query parameter for which known(name) is 0, copied into buf (at
+ * most len - 1 bytes), or NULL when every parameter is known. */
+const char *obs_http_query_unknown(obs_request *rq, int (*known)(const char *name), char *buf,
+                                   size_t len);
+
 /* Fill rq->who from `Authorization: Bearer <token>`, or else from the session cookie of the
  * web pages (OBS_SESSION_COOKIE, an unexpired row of web_session). OBS_ERR_AUTH when a bearer
  * token is present but wrong; an unknown or expired session cookie is simply anonymous (the

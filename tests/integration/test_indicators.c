@@ -25,6 +25,7 @@ static char tok_admin[80], tok_analyst[80], tok_p1[80], tok_p3[80];
 #define P2 "ISCG-093-02" /* D93, R11: one empty grid */
 #define P3 "ISCG-075-01" /* D75, R11 */
 #define P4 "ISCG-013-01" /* D13, R93: active, never reports */
+#define P5 "ISCG-013-02" /* D13: 2023 only, for the outlier rule (test_completeness) */
 #define HEADER "date_contact;ref_personne;date_naissance;sexe;code_postal;statut;origine;" \
                "connu_ss;problematiques;orientations;mode;commentaire\n"
 
@@ -509,7 +510,9 @@ static void test_filters(void **state)
     static const char *const bad[] = {
         "/api/v1/indicators?mesure=NB_INCONNU", "/api/v1/indicators?period=2024-13",
         "/api/v1/indicators?from=2024-Q5",      "/api/v1/indicators?sexe=Z",
-        "/api/v1/indicators?area=D999",         "/api/v1/indicators?from=2024-06&to=2024-01"};
+        "/api/v1/indicators?area=D999",         "/api/v1/indicators?from=2024-06&to=2024-01",
+        "/api/v1/indicators?mesur=NB_PERSONNES", "/api/v1/indicators?unit=EUROS",
+        "/api/v1/indicators?conf_status=X",     "/api/v1/indicators?obs_status=A,Q"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         json_t *j = get_json(bad[i], NULL, &st);
         assert_int_equal(st, 400);
@@ -526,6 +529,46 @@ static void test_filters(void **state)
     assert_non_null(find(j, "NB_GRILLES", "FR", "2024-Q1", NULL, NULL));
     assert_null(find(j, "NB_GRILLES", "FR", "2024", NULL, NULL));
     assert_int_equal(json_array_size(json_object_get(j, "cells")), 3);
+    json_decref(j);
+    /* unit, obs_status and conf_status filter what protection produced: the parts add up to
+     * the whole, and each part holds only what it names. */
+    static const char *const base = "/api/v1/indicators?area=FR,D93&period=2024-01";
+    char path[200];
+    snprintf(path, sizeof path, "%s", base);
+    j = get_json(path, NULL, &st);
+    size_t all = json_array_size(json_object_get(j, "cells"));
+    json_decref(j);
+    size_t sum = 0;
+    static const char *const parts[] = {"conf_status=F", "conf_status=C,D"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s&%s", base, parts[i]);
+        j = get_json(path, NULL, &st);
+        assert_int_equal(st, 200);
+        json_t *cells = json_object_get(j, "cells"), *c;
+        size_t k;
+        json_array_foreach(cells, k, c)
+        {
+            const char *cs = json_string_value(json_object_get(c, "conf_status"));
+            assert_true(i == 0 ? strcmp(cs, "F") == 0 : strchr("CD", cs[0]) != NULL);
+            if (i == 1)
+                assert_null(json_object_get(c, "value"));
+        }
+        sum += json_array_size(cells);
+        json_decref(j);
+    }
+    assert_int_equal(sum, all);
+    assert_true(all > 0);
+    snprintf(path, sizeof path, "%s&unit=PCT,GRILLES&obs_status=A", base);
+    j = get_json(path, NULL, &st);
+    json_t *cells = json_object_get(j, "cells"), *c;
+    size_t k;
+    assert_true(json_array_size(cells) > 0);
+    json_array_foreach(cells, k, c)
+    {
+        const char *u = json_string_value(json_object_get(c, "unit"));
+        assert_true(strcmp(u, "PCT") == 0 || strcmp(u, "GRILLES") == 0);
+        assert_string_equal(json_string_value(json_object_get(c, "obs_status")), "A");
+    }
     json_decref(j);
     j = get_json("/api/v1/indicators?mesure=NB_GRILLES&area=FR&from=2024-02&to=2024", NULL, &st);
     assert_int_equal(json_array_size(json_object_get(j, "cells")), 1); /* 2024-02 only */
@@ -614,6 +657,45 @@ static void test_completeness(void **state)
     assert_int_equal(json_array_size(json_object_get(j, "late_posts")), 2);
     assert_non_null(json_object_get(j, "outliers"));
     json_decref(j);
+
+    /* Outliers: P5 (open 2023-01 to 2023-08 only) sends about 10 contacts a month, then 60 in
+     * July: July is flagged against the six months before it, August (10) is not. */
+    assert_int_equal(it_cli(&S, NULL, 0,
+                            (const char *const[]){"post", "add", P5, "--name", "Poste 5", "--dep",
+                                                  "13", "--force", "GN", "--opened", "2023-01",
+                                                  "--closed", "2023-08", NULL}),
+                     0);
+    static const int contacts[8] = {9, 10, 11, 10, 12, 9, 60, 10};
+    for (int m = 0; m < 8; m++) {
+        char period[8], *grid = malloc(64 * 128 + sizeof HEADER);
+        snprintf(period, sizeof period, "2023-%02d", m + 1);
+        size_t len = (size_t)snprintf(grid, sizeof HEADER, "%s", HEADER);
+        for (int i = 0; i < contacts[m]; i++)
+            len += (size_t)snprintf(grid + len, 128,
+                                    "%s-%02d;P-%d;;F;;VICTIME;BPF;NON;VIOL_CONJ;;BUREAU;\n",
+                                    period, 1 + i % 28, i);
+        assert_int_equal(put_grid(P5, period, NULL, grid), 201);
+        free(grid);
+    }
+    for (int m = 7; m <= 8; m++) {
+        char path[80];
+        snprintf(path, sizeof path, "/api/v1/completeness?period=2023-%02d", m);
+        j = get_json(path, tok_analyst, &st);
+        assert_int_equal(st, 200);
+        json_t *out = json_object_get(j, "outliers");
+        if (m == 7) {
+            assert_int_equal(json_array_size(out), 1);
+            json_t *o = json_array_get(out, 0);
+            assert_string_equal(json_string_value(json_object_get(o, "post")), P5);
+            assert_int_equal(json_integer_value(json_object_get(o, "contacts")), 60);
+            assert_int_equal(json_integer_value(json_object_get(o, "history_months")), 6);
+            assert_true(fabs(json_number_value(json_object_get(o, "median")) - 10.0) < 1e-9);
+            assert_true(json_number_value(json_object_get(o, "high")) < 60.0);
+        } else {
+            assert_int_equal(json_array_size(out), 0);
+        }
+        json_decref(j);
+    }
 }
 
 int main(void)
