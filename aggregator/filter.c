@@ -146,10 +146,10 @@ obs_status agg_query_parse(agg_query_get get, void *ctx, agg_query *q, obs_err *
     const char *to = rc ? NULL : get(ctx, "to");
     if (from && agg_period_parse(from, &q->from) != 0)
         rc = obs_fail(e, OBS_ERR_INPUT, "E_FILTER",
-                      "from : période invalide (attendu : AAAA, AAAA-Tn ou AAAA-MM, ex. 2026-Q1)");
+                      "from : période invalide (attendu : AAAA, AAAA-Qn ou AAAA-MM, ex. 2026-Q1)");
     if (rc == OBS_OK && to && agg_period_parse(to, &q->to) != 0)
         rc = obs_fail(e, OBS_ERR_INPUT, "E_FILTER",
-                      "to : période invalide (attendu : AAAA, AAAA-Tn ou AAAA-MM, ex. 2026-06)");
+                      "to : période invalide (attendu : AAAA, AAAA-Qn ou AAAA-MM, ex. 2026-06)");
     if (rc == OBS_OK)
         rc = parse_post_filters(get, ctx, q, e);
     if (rc == OBS_OK) {

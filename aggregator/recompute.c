@@ -200,7 +200,7 @@ static void usage(FILE *out)
             "usage: iscgobs aggregate [--from P --to P] [--timing]\n"
             "       iscgobs aggregate --post CODE --month AAAA-MM [--timing]\n"
             "Recalcule les indicateurs stockés à partir des contacts : tout (par défaut), ou les\n"
-            "années entières couvertes par --from/--to (P : AAAA, AAAA-Tn ou AAAA-MM) ; avec\n"
+            "années entières couvertes par --from/--to (P : AAAA, AAAA-Qn ou AAAA-MM) ; avec\n"
             "--post/--month, le seul rafraîchissement incrémental d'un mois d'un poste.\n"
             "--timing affiche la durée en millisecondes sur la sortie standard.\n");
 }
