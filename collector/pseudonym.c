@@ -10,7 +10,11 @@ obs_status col_pseudonym(obs_hmac *h, const char *post, const char *ref, obs_buf
                          uint8_t out[16])
 {
     obs_buf_reset(scratch);
-    obs_status rc = obs_buf_printf(scratch, "1|%s|", post);
+    obs_status rc = obs_buf_puts(scratch, "1|");
+    if (rc == OBS_OK)
+        rc = obs_buf_puts(scratch, post);
+    if (rc == OBS_OK)
+        rc = obs_buf_putc(scratch, '|');
     if (rc == OBS_OK)
         rc = obs_text_fold(ref, strlen(ref), scratch);
     uint8_t mac[32];

@@ -355,37 +355,6 @@ static void check_postcode(vctx *v, size_t i, char dep[4])
     snprintf(dep, 4, "%s", d->code);
 }
 
-/* Append the folded form of a reference to v->keys (ASCII fast path, same result as
- * obs_text_fold: upper case, runs of non-alphanumerics as one space, trimmed). */
-static obs_status fold_ref(vctx *v, const char *s, size_t n)
-{
-    size_t k = 0;
-    while (k < n && (unsigned char)s[k] < 0x80)
-        k++;
-    if (k < n)
-        return obs_text_fold(s, n, &v->keys);
-    int space = 0;
-    size_t start = v->keys.len;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        int alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-        if (!alnum) {
-            space = v->keys.len > start;
-            continue;
-        }
-        if (space) {
-            obs_status rc = obs_buf_putc(&v->keys, ' ');
-            if (rc)
-                return rc;
-            space = 0;
-        }
-        obs_status rc = obs_buf_putc(&v->keys, c >= 'a' && c <= 'z' ? (char)(c - 32) : c);
-        if (rc)
-            return rc;
-    }
-    return obs_buf_append(&v->keys, "", 0);
-}
-
 /* Forget the keys appended after offset len (the memory is wiped with the buffer). */
 static void keys_truncate(vctx *v, size_t len)
 {
@@ -418,7 +387,7 @@ static void check_ref(vctx *v, size_t i, int8_t sexe, const char **ref)
         return;
     }
     size_t start = v->keys.len;
-    obs_status rc = fold_ref(v, s, n);
+    obs_status rc = obs_text_fold(s, n, &v->keys);
     if (rc) {
         if (v->rc == OBS_OK)
             v->rc = rc == OBS_ERR_INPUT ? OBS_ERR_INTERNAL : rc; /* parsers give UTF-8 */

@@ -8,8 +8,37 @@
 #include <uninorm.h>
 #include <unistr.h>
 
+/* The fold of ASCII text, without libunistring (the same result: NFKD and the uppercase
+ * mapping leave ASCII alone but for a-z, and no ASCII character is a combining mark). Most
+ * references are ASCII: this is the hot path of every upload. */
+static obs_status fold_ascii(const char *s, size_t len, obs_buf *out)
+{
+    int space = 0;
+    size_t start = out->len;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        int alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if (!alnum) {
+            space = out->len > start;
+            continue;
+        }
+        obs_status rc = space ? obs_buf_putc(out, ' ') : OBS_OK;
+        space = 0;
+        if (rc == OBS_OK)
+            rc = obs_buf_putc(out, c >= 'a' && c <= 'z' ? (char)(c - 32) : c);
+        if (rc)
+            return rc;
+    }
+    return obs_buf_append(out, "", 0);
+}
+
 obs_status obs_text_fold(const char *s, size_t len, obs_buf *out)
 {
+    size_t ascii = 0;
+    while (ascii < len && (unsigned char)s[ascii] < 0x80)
+        ascii++;
+    if (ascii == len)
+        return fold_ascii(s, len, out);
     if (u8_check((const uint8_t *)s, len) != NULL)
         return OBS_ERR_INPUT;
     size_t n = 0;
