@@ -36,12 +36,7 @@ const char *agg_fkey_name(agg_fkey k)
 
 int agg_area_is_post(const char *s)
 {
-    if (strlen(s) != 11 || strncmp(s, "ISCG-", 5) != 0 || s[8] != '-')
-        return 0;
-    for (int i = 5; i < 8; i++)
-        if (!isdigit((unsigned char)s[i]) && s[i] != 'A' && s[i] != 'B')
-            return 0;
-    return isdigit((unsigned char)s[9]) && isdigit((unsigned char)s[10]);
+    return ref_post_code_valid(s);
 }
 
 static int valid_area(const char *s)

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "aggregate.h"
+#include "args.h"
 #include "buf.h"
 #include "config.h"
 #include "db.h"
@@ -171,29 +172,6 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* Value of `--name value` in argv[1..argc), or NULL; 1 when `--name` is present. */
-static const char *opt(int argc, char **argv, const char *name)
-{
-    for (int i = 1; i + 1 < argc; i++)
-        if (strcmp(argv[i], name) == 0)
-            return argv[i + 1];
-    return NULL;
-}
-
-static int flag(int argc, char **argv, const char *name)
-{
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], name) == 0)
-            return 1;
-    return 0;
-}
-
-static int fail(const obs_err *e)
-{
-    fprintf(stderr, "iscgobs: %s [%s]\n", e->msg, e->code);
-    return 1;
-}
-
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -207,13 +185,13 @@ static void usage(FILE *out)
 
 int agg_cmd_aggregate(int argc, char **argv)
 {
-    if (flag(argc, argv, "--help")) {
+    if (obs_arg_flag(argc, argv, 1, "--help")) {
         usage(stdout);
         return 0;
     }
-    const char *from = opt(argc, argv, "--from"), *to = opt(argc, argv, "--to");
-    const char *post = opt(argc, argv, "--post");
-    const char *month = opt(argc, argv, "--month");
+    const char *from = obs_arg_value(argc, argv, 1, "--from"), *to = obs_arg_value(argc, argv, 1, "--to");
+    const char *post = obs_arg_value(argc, argv, 1, "--post");
+    const char *month = obs_arg_value(argc, argv, 1, "--month");
     agg_period pf, pt, pm;
     if ((from && agg_period_parse(from, &pf)) || (to && agg_period_parse(to, &pt)) ||
         (month && (agg_period_parse(month, &pm) || pm.freq != 'M')) || (!post != !month) ||
@@ -225,10 +203,10 @@ int agg_cmd_aggregate(int argc, char **argv)
     obs_err_clear(&e);
     obs_config cfg;
     if (obs_config_load(&cfg, &e) || ref_init(&e))
-        return fail(&e);
+        return obs_arg_fail(&e);
     PGconn *c = obs_db_conn(&e);
     if (c == NULL || obs_db_ready(c, &e))
-        return fail(&e);
+        return obs_arg_fail(&e);
     double t0 = now_ms();
     obs_status rc;
     if (post) {
@@ -246,9 +224,9 @@ int agg_cmd_aggregate(int argc, char **argv)
     double ms = now_ms() - t0;
     obs_db_disconnect();
     if (rc)
-        return fail(&e);
+        return obs_arg_fail(&e);
     obs_log(OBS_LOG_INFO, "agg.aggregate", "ms=%.1f", ms);
-    if (flag(argc, argv, "--timing"))
+    if (obs_arg_flag(argc, argv, 1, "--timing"))
         printf("%.1f\n", ms);
     return 0;
 }

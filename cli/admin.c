@@ -11,28 +11,6 @@
 #include "ref.h"
 #include "admin.h"
 
-const char *cli_opt(int argc, char **argv, int from, const char *name)
-{
-    for (int i = from; i + 1 < argc; i++)
-        if (strcmp(argv[i], name) == 0)
-            return argv[i + 1];
-    return NULL;
-}
-
-int cli_flag(int argc, char **argv, int from, const char *name)
-{
-    for (int i = from; i < argc; i++)
-        if (strcmp(argv[i], name) == 0)
-            return 1;
-    return 0;
-}
-
-int cli_fail(const obs_err *e)
-{
-    fprintf(stderr, "iscgobs: %s [%s]\n", e->msg, e->code);
-    return 1;
-}
-
 PGconn *cli_connect(obs_err *e)
 {
     if (obs_config_load((obs_config *)obs_config_get(), e) || ref_init(e))
@@ -42,7 +20,7 @@ PGconn *cli_connect(obs_err *e)
 
 int cli_cmd_keygen(int argc, char **argv)
 {
-    if (cli_flag(argc, argv, 1, "--help")) {
+    if (obs_arg_flag(argc, argv, 1, "--help")) {
         printf("usage: iscgobs keygen [--file F]\n"
                "Crée une clé de pseudonymisation (32 octets aléatoires, mode 0600).\n"
                "N'écrase jamais une clé existante.\n");
@@ -52,29 +30,29 @@ int cli_cmd_keygen(int argc, char **argv)
     obs_err_clear(&e);
     obs_config cfg;
     if (obs_config_load(&cfg, &e))
-        return cli_fail(&e);
-    const char *file = cli_opt(argc, argv, 1, "--file");
+        return obs_arg_fail(&e);
+    const char *file = obs_arg_value(argc, argv, 1, "--file");
     if (file == NULL)
         file = cfg.key_file;
     if (obs_key_generate(file, &e))
-        return cli_fail(&e);
+        return obs_arg_fail(&e);
     fprintf(stderr, "clé créée : %s (mode 0600) ; conservez-en une copie hors ligne\n", file);
     return 0;
 }
 
 int cli_cmd_db(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "migrate") != 0 || cli_flag(argc, argv, 1, "--help")) {
+    if (argc < 2 || strcmp(argv[1], "migrate") != 0 || obs_arg_flag(argc, argv, 1, "--help")) {
         printf("usage: iscgobs db migrate\n"
                "Crée ou met à jour le schéma et recharge les données de référence.\n");
-        return argc >= 2 && cli_flag(argc, argv, 1, "--help") ? 0 : 2;
+        return argc >= 2 && obs_arg_flag(argc, argv, 1, "--help") ? 0 : 2;
     }
     obs_err e;
     obs_err_clear(&e);
     PGconn *c = cli_connect(&e);
     if (c == NULL || obs_db_migrate(c, &e)) {
         obs_db_close(c);
-        return cli_fail(&e);
+        return obs_arg_fail(&e);
     }
     obs_db_close(c);
     fprintf(stderr, "schéma à jour, données de référence chargées\n");
@@ -94,7 +72,7 @@ static const char SQL_AUDIT_CLI[] =
 static int post_fields_ok(const char *const f[8], obs_err *e)
 {
     const char *code = f[0];
-    if (strlen(code) != 11 || strncmp(code, "ISCG-", 5) != 0 || code[8] != '-') {
+    if (!ref_post_code_valid(code)) {
         obs_fail(e, OBS_ERR_INPUT, "E_POST_FORMAT", "code de poste invalide : %s", code);
         return 0;
     }
@@ -181,13 +159,13 @@ static obs_status import_tx(PGconn *c, void *arg, obs_err *e)
 
 int cli_cmd_post(int argc, char **argv)
 {
-    if (argc < 2 || cli_flag(argc, argv, 1, "--help") ||
+    if (argc < 2 || obs_arg_flag(argc, argv, 1, "--help") ||
         (strcmp(argv[1], "add") != 0 && strcmp(argv[1], "import") != 0)) {
         printf("usage: iscgobs post add CODE --name N --dep D --force PN|GN [--opened AAAA-MM]\n"
                "                      [--closed AAAA-MM] [--commune C] [--employer E]\n"
                "       iscgobs post import FICHIER   (registre ; : code;name;dep;force;commune;"
                "employer;opened;closed)\n");
-        return cli_flag(argc, argv, 1, "--help") ? 0 : 2;
+        return obs_arg_flag(argc, argv, 1, "--help") ? 0 : 2;
     }
     obs_err e;
     obs_err_clear(&e);
@@ -204,7 +182,7 @@ int cli_cmd_post(int argc, char **argv)
         }
         PGconn *c = cli_connect(&e);
         import_job j = {.in = in};
-        rc = c == NULL || obs_db_tx(c, import_tx, &j, &e) ? cli_fail(&e) : 0;
+        rc = c == NULL || obs_db_tx(c, import_tx, &j, &e) ? obs_arg_fail(&e) : 0;
         if (rc == 0)
             fprintf(stderr, "%zu postes enregistrés\n", j.n);
         fclose(in);
@@ -212,13 +190,13 @@ int cli_cmd_post(int argc, char **argv)
         return rc;
     }
     const char *f[8] = {argc > 2 ? argv[2] : NULL,
-                        cli_opt(argc, argv, 3, "--name"),
-                        cli_opt(argc, argv, 3, "--dep"),
-                        cli_opt(argc, argv, 3, "--force"),
-                        cli_opt(argc, argv, 3, "--commune"),
-                        cli_opt(argc, argv, 3, "--employer"),
-                        cli_opt(argc, argv, 3, "--opened"),
-                        cli_opt(argc, argv, 3, "--closed")};
+                        obs_arg_value(argc, argv, 3, "--name"),
+                        obs_arg_value(argc, argv, 3, "--dep"),
+                        obs_arg_value(argc, argv, 3, "--force"),
+                        obs_arg_value(argc, argv, 3, "--commune"),
+                        obs_arg_value(argc, argv, 3, "--employer"),
+                        obs_arg_value(argc, argv, 3, "--opened"),
+                        obs_arg_value(argc, argv, 3, "--closed")};
     if (f[0] == NULL || f[1] == NULL || f[2] == NULL || f[3] == NULL) {
         fprintf(stderr, "iscgobs: post add CODE --name N --dep D --force PN|GN sont obligatoires\n");
         return 2;
@@ -226,7 +204,7 @@ int cli_cmd_post(int argc, char **argv)
     if (f[6] == NULL)
         f[6] = "2000-01";
     PGconn *c = cli_connect(&e);
-    rc = c == NULL || post_upsert(c, f, &e) ? cli_fail(&e) : 0;
+    rc = c == NULL || post_upsert(c, f, &e) ? obs_arg_fail(&e) : 0;
     obs_db_close(c);
     if (rc == 0)
         fprintf(stderr, "poste %s enregistré\n", f[0]);
@@ -239,14 +217,14 @@ static const char SQL_ACCOUNT_ADD[] =
 
 int cli_cmd_user(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "add") != 0 || cli_flag(argc, argv, 1, "--help")) {
+    if (argc < 2 || strcmp(argv[1], "add") != 0 || obs_arg_flag(argc, argv, 1, "--help")) {
         printf("usage: iscgobs user add --role post|analyst|admin [--post CODE] --name N\n"
                "Crée un compte et affiche son jeton une seule fois sur la sortie standard.\n");
-        return cli_flag(argc, argv, 1, "--help") ? 0 : 2;
+        return obs_arg_flag(argc, argv, 1, "--help") ? 0 : 2;
     }
-    const char *role = cli_opt(argc, argv, 2, "--role");
-    const char *post = cli_opt(argc, argv, 2, "--post");
-    const char *name = cli_opt(argc, argv, 2, "--name");
+    const char *role = obs_arg_value(argc, argv, 2, "--role");
+    const char *post = obs_arg_value(argc, argv, 2, "--post");
+    const char *name = obs_arg_value(argc, argv, 2, "--name");
     if (role == NULL || name == NULL ||
         (strcmp(role, "post") && strcmp(role, "analyst") && strcmp(role, "admin"))) {
         fprintf(stderr, "iscgobs: --role post|analyst|admin et --name sont obligatoires\n");
@@ -272,7 +250,7 @@ int cli_cmd_user(int argc, char **argv)
                                  NULL, &e) ||
                      obs_db_exec(c, SQL_AUDIT_CLI, 2, (const char *[]){"account.add", name}, NULL,
                                  &e)
-                 ? cli_fail(&e)
+                 ? obs_arg_fail(&e)
                  : 0;
     obs_db_close(c);
     if (rc == 0) {

@@ -55,7 +55,7 @@ static obs_status after_store(PGconn *c, const char *post, const char *period, o
 
 static int cmd_serve(int argc, char **argv)
 {
-    if (cli_flag(argc, argv, 1, "--help")) {
+    if (obs_arg_flag(argc, argv, 1, "--help")) {
         printf("usage: iscgobs serve\nSert l'API sur ISCGOBS_LISTEN (127.0.0.1:8080 par défaut).\n");
         return 0;
     }
@@ -63,16 +63,16 @@ static int cmd_serve(int argc, char **argv)
     obs_err_clear(&e);
     obs_config cfg;
     if (obs_config_load(&cfg, &e) || ref_init(&e) || exp_dsd_init(&e))
-        return cli_fail(&e);
+        return obs_arg_fail(&e);
     obs_key key;
     if (obs_key_load(cfg.key_file, &key, &e))
-        return cli_fail(&e);
+        return obs_arg_fail(&e);
     xmlInitParser();
     PGconn *c = obs_db_conn(&e);
     int key_id = 0;
     if (c == NULL || obs_db_ready(c, &e) || col_store_key_id(c, key.fingerprint, &key_id, &e)) {
         obs_key_wipe(&key);
-        return cli_fail(&e);
+        return obs_arg_fail(&e);
     }
     col_grids_setup(&key, key_id);
     obs_key_wipe(&key);
@@ -94,7 +94,7 @@ static int cmd_serve(int argc, char **argv)
     obs_http_add_routes(exp_web_routes, exp_web_routes_count);
     if (obs_http_start(&cfg, &e)) {
         col_grids_teardown();
-        return cli_fail(&e);
+        return obs_arg_fail(&e);
     }
     obs_log(OBS_LOG_INFO, "serve.start", "listen=%s:%d threads=%d", cfg.listen_host,
             obs_http_port(), cfg.threads);
@@ -113,13 +113,13 @@ static int cmd_post(int argc, char **argv)
 {
     int st = cli_cmd_post(argc, argv);
     if (st != 0 || argc < 2 || (strcmp(argv[1], "add") != 0 && strcmp(argv[1], "import") != 0) ||
-        cli_flag(argc, argv, 1, "--help"))
+        obs_arg_flag(argc, argv, 1, "--help"))
         return st;
     obs_err e;
     obs_err_clear(&e);
     PGconn *c = obs_db_conn(&e);
     if (c == NULL || agg_refresh_register(c, &e))
-        st = cli_fail(&e);
+        st = obs_arg_fail(&e);
     obs_db_disconnect();
     return st;
 }
@@ -139,20 +139,20 @@ static int cmd_user(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "passwd") == 0)
         return exp_cmd_user_passwd(argc - 1, argv + 1);
-    if (argc < 2 || strcmp(argv[1], "add") != 0 || !cli_flag(argc, argv, 2, "--password-stdin") ||
-        cli_flag(argc, argv, 2, "--help"))
+    if (argc < 2 || strcmp(argv[1], "add") != 0 || !obs_arg_flag(argc, argv, 2, "--password-stdin") ||
+        obs_arg_flag(argc, argv, 2, "--help"))
         return cli_cmd_user(argc, argv);
     obs_err e;
     obs_err_clear(&e);
     char pw[1100];
     if (exp_password_read_stdin(pw, sizeof pw, &e))
-        return cli_fail(&e);
+        return obs_arg_fail(&e);
     int st = cli_cmd_user(argc, argv);
-    const char *name = cli_opt(argc, argv, 2, "--name");
+    const char *name = obs_arg_value(argc, argv, 2, "--name");
     if (st == 0 && name) {
         PGconn *c = obs_db_open(obs_config_get()->database_url, &e);
         if (c == NULL || exp_password_set(c, name, pw, &e))
-            st = cli_fail(&e);
+            st = obs_arg_fail(&e);
         obs_db_close(c);
     }
     obs_wipe(pw, sizeof pw);

@@ -57,7 +57,7 @@ static void usage(FILE *out)
 /* "ISCG-DDD-NN" and "YYYY-MM" (01..12): checked here for a clear message. */
 static int valid_args(const char *post, const char *month)
 {
-    if (strlen(post) != 11 || strncmp(post, "ISCG-", 5) != 0 || post[8] != '-')
+    if (!ref_post_code_valid(post))
         return 0;
     if (strlen(month) != 7 || month[4] != '-')
         return 0;
@@ -72,7 +72,7 @@ static int list(PGconn *c, obs_err *e)
 {
     PGresult *r = NULL;
     if (obs_db_exec(c, SQL_LIST, 0, NULL, &r, e))
-        return cli_fail(e);
+        return obs_arg_fail(e);
     for (int i = 0; i < PQntuples(r); i++)
         printf("%s\t%s\t%s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
     PQclear(r);
@@ -81,7 +81,7 @@ static int list(PGconn *c, obs_err *e)
 
 int cli_cmd_period(int argc, char **argv)
 {
-    if (cli_flag(argc, argv, 1, "--help")) {
+    if (obs_arg_flag(argc, argv, 1, "--help")) {
         usage(stdout);
         return 0;
     }
@@ -100,14 +100,14 @@ int cli_cmd_period(int argc, char **argv)
     obs_err_clear(&e);
     PGconn *c = cli_connect(&e);
     if (c == NULL)
-        return cli_fail(&e);
+        return obs_arg_fail(&e);
     int st;
     PGresult *r = NULL;
     if (is_list) {
         st = list(c, &e);
     } else if (obs_db_exec(c, reopen ? SQL_REOPEN : SQL_CLOSE, 2,
                            (const char *[]){argv[2], argv[3]}, &r, &e)) {
-        st = cli_fail(&e);
+        st = obs_arg_fail(&e);
     } else if (strcmp(PQgetvalue(r, 0, 0), "0") == 0) {
         fprintf(stderr,
                 reopen ? "iscgobs: %s n'est pas au registre ou n'était pas ouvert en %s\n"

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pseudonym.h"
+#include "ref.h"
 #include "store.h"
 
 static obs_key grid_key;
@@ -45,17 +46,6 @@ static const char SQL_PERIOD_STATE[] =
 static const char SQL_AUDIT_REJECT[] =
     "INSERT INTO audit_log (account_id, actor, action, target, outcome, detail)"
     " VALUES ($1, $2, 'grid.upload', $3, 'rejected', $4::jsonb)";
-
-/* "ISCG-DDD-NN" */
-static int valid_post_code(const char *s)
-{
-    if (strlen(s) != 11 || strncmp(s, "ISCG-", 5) != 0 || s[8] != '-')
-        return 0;
-    for (int i = 5; i < 8; i++)
-        if (!isdigit((unsigned char)s[i]) && s[i] != 'A' && s[i] != 'B')
-            return 0;
-    return isdigit((unsigned char)s[9]) && isdigit((unsigned char)s[10]);
-}
 
 /* "YYYY-MM" with a month 01..12 and a year 2000..2999. */
 static int parse_period(const char *s, int *year, int *month)
@@ -163,7 +153,7 @@ void col_grid_upload(obs_request *rq, obs_response *rs, const char *post, const 
                      const char *ctype, const char *data, size_t len, int dry_run)
 {
     int year, month;
-    if (!valid_post_code(post)) {
+    if (!ref_post_code_valid(post)) {
         obs_http_error(rs, 400, "E_POST_FORMAT", "code de poste invalide (attendu : ISCG-DDD-NN)");
         return;
     }

@@ -204,3 +204,13 @@ const char *ref_grid_xsd(size_t *len)
 }
 
 const char *ref_codelists_csv(void) { return ref_blob_codelists; }
+
+int ref_post_code_valid(const char *s)
+{
+    if (strlen(s) != 11 || strncmp(s, "ISCG-", 5) != 0 || s[8] != '-')
+        return 0;
+    for (int i = 5; i < 8; i++)
+        if (!isdigit((unsigned char)s[i]) && s[i] != 'A' && s[i] != 'B')
+            return 0;
+    return isdigit((unsigned char)s[9]) && isdigit((unsigned char)s[10]);
+}

@@ -72,6 +72,10 @@ const ref_region *ref_region_find(const char *code);
  * maps to none of the list. cp must be 5 ASCII digits. */
 const ref_dep *ref_dep_of_postcode(const char *cp);
 
+/* 1 when s has the form of a post code, ISCG-DDD-NN (grid-format.md section 4: DDD the
+ * département padded to 3 characters, digits or A/B for Corsica; NN a sequence), else 0. */
+int ref_post_code_valid(const char *s);
+
 /* The XSD of the XML grid (reference-data/grille-1.xsd), NUL-terminated. */
 const char *ref_grid_xsd(size_t *len);
 
