@@ -219,8 +219,7 @@ static void post_page(obs_request *rq, obs_response *rs, int status, const char 
 static int require_post(obs_request *rq, obs_response *rs)
 {
     if (rq->who.role == OBS_ROLE_NONE) {
-        obs_http_text(rs, 303, "text/plain; charset=utf-8", "Connexion requise.\n");
-        obs_http_add_header(rs, "Location", "/connexion");
+        exp_redirect_login(rs, 0);
         return 0;
     }
     if (rq->who.role != OBS_ROLE_POST) {

@@ -89,8 +89,7 @@ int exp_csrf_require(obs_request *rq, obs_response *rs, const char *token)
     if (obs_http_csrf_confirm(rq, token))
         return 1;
     if (!rq->pending.session) {
-        exp_page_error(rq, rs, 401, "Votre session a expiré ou vous n'êtes pas connecté : "
-                                    "reconnectez-vous.");
+        exp_redirect_login(rs, 1); /* no session came with the form: log in again */
         return 0;
     }
     exp_page_error(rq, rs, 403, "Formulaire refusé : le jeton de sécurité (CSRF) est absent ou "

@@ -446,6 +446,28 @@ static void test_login_sessions_csrf(void **state)
     assert_string_equal(r.location, "/connexion");
     web_free(&r);
 
+    /* A form sent without any live session (logged out, unknown, or none): to the login page,
+     * which says why (web.h, exp_csrf_require). */
+    const char *stale[] = {pcookie, "iscgobs_session=" "0123456789abcdef0123456789abcdef"
+                                    "0123456789abcdef0123456789abcdef", NULL};
+    for (size_t i = 0; i < 3; i++) {
+        web(&S, "POST", "/poste/depot", stale[i], ctype, mp, (size_t)n, NULL, &r);
+        assert_int_equal(r.status, 303);
+        assert_string_equal(r.location, "/connexion?session=expiree");
+        web_free(&r);
+        web(&S, "POST", "/deconnexion", stale[i], "application/x-www-form-urlencoded", form,
+            strlen(form), NULL, &r);
+        assert_int_equal(r.status, 303);
+        assert_string_equal(r.location, "/connexion?session=expiree");
+        web_free(&r);
+    }
+    web(&S, "GET", "/connexion?session=expiree", NULL, NULL, NULL, 0, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(page_check("login after expiry", r.body, r.len), 0);
+    assert_non_null(strstr(r.body, "Votre session a expiré"));
+    web_free(&r);
+    assert_int_equal(sql("SELECT count(*) FROM upload"), before);
+
     /* Behind a TLS proxy the cookie is Secure. */
     web(&S, "GET", "/connexion", NULL, NULL, NULL, 0, "X-Forwarded-Proto: https", &r);
     char full[400];
