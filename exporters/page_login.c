@@ -178,7 +178,7 @@ static void login_post(obs_request *rq, obs_response *rs)
         return;
     }
     char sid[65];
-    if (exp_session_open(c, id, sid, &e)) {
+    if (exp_session_close_presented(c, rq, &e) || exp_session_open(c, id, sid, &e)) {
         exp_page_fail(rq, rs, &e);
         return;
     }

@@ -75,6 +75,11 @@ obs_status exp_session_open(PGconn *c, long long account_id, char sid[65], obs_e
 /* Delete the session whose id hashes to session_hash (hex). */
 obs_status exp_session_close(PGconn *c, const char *session_hash, obs_err *e);
 
+/* Delete the session whose id the request's cookie presents (OBS_SESSION_COOKIE), live or
+ * not; nothing when there is none or it is not one of ours. A login replaces the session the
+ * browser had: the old id stops working at once. */
+obs_status exp_session_close_presented(PGconn *c, obs_request *rq, obs_err *e);
+
 /* 1 when the client reached us over TLS: ISCGOBS_TLS=1, or X-Forwarded-Proto: https from
  * the reverse proxy (docs/html.md). Cookies are then marked Secure. */
 int exp_request_tls(obs_request *rq);

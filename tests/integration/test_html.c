@@ -63,10 +63,11 @@ static int teardown(void **state)
 
 /* ---- login helpers ---- */
 
-/* Log in with a token (ident NULL) or a name and password; returns the session cookie
- * "iscgobs_session=..." in cookie (cap bytes) and the session's CSRF token from /poste or
- * /connexion into csrf[65]. */
-static void login(const char *ident, const char *secret, char *cookie, size_t cap, char csrf[65])
+/* Log in with a token (ident NULL) or a name and password, the browser presenting the
+ * session cookie old ("iscgobs_session=...", NULL: none) with the form; returns the new
+ * session cookie in cookie (cap bytes) and the session's CSRF token into csrf[65]. */
+static void login_over(const char *old, const char *ident, const char *secret, char *cookie,
+                       size_t cap, char csrf[65])
 {
     web_resp r;
     web(&S, "GET", "/connexion", NULL, NULL, NULL, 0, NULL, &r);
@@ -76,7 +77,7 @@ static void login(const char *ident, const char *secret, char *cookie, size_t ca
     assert_true(web_cookie(&r, "iscgobs_login_csrf", ck, sizeof ck, NULL, 0));
     assert_string_equal(ck, form_csrf);
     web_free(&r);
-    snprintf(jar, sizeof jar, "iscgobs_login_csrf=%s", ck);
+    snprintf(jar, sizeof jar, "iscgobs_login_csrf=%s%s%s", ck, old ? "; " : "", old ? old : "");
     snprintf(body, sizeof body, "csrf=%s&identifiant=%s&secret=%s", form_csrf,
              ident ? ident : "", secret);
     web(&S, "POST", "/connexion", jar, "application/x-www-form-urlencoded", body, strlen(body),
@@ -96,6 +97,33 @@ static void login(const char *ident, const char *secret, char *cookie, size_t ca
     web_csrf(r.body, csrf); /* the logout form of the navigation */
     assert_int_equal(strlen(csrf), 64);
     web_free(&r);
+}
+
+/* Log in without any previous session. */
+static void login(const char *ident, const char *secret, char *cookie, size_t cap, char csrf[65])
+{
+    login_over(NULL, ident, secret, cookie, cap, csrf);
+}
+
+/* Submit the upload form as a browser would (csrf: the hidden field's value). */
+static void upload_form(const char *cookie, const char *csrf, const char *period,
+                        const char *content, web_resp *r)
+{
+    size_t cap = strlen(content) + 2000;
+    char *mp = malloc(cap);
+    const char *bd = "----itboundary7";
+    int n = snprintf(mp, cap,
+                     "--%s\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n%s\r\n"
+                     "--%s\r\nContent-Disposition: form-data; name=\"mois\"\r\n\r\n%s\r\n"
+                     "--%s\r\nContent-Disposition: form-data; name=\"grille\"; "
+                     "filename=\"grille.csv\"\r\nContent-Type: text/csv\r\n\r\n%s\r\n"
+                     "--%s\r\nContent-Disposition: form-data; name=\"action\"\r\n\r\ndeposer\r\n"
+                     "--%s--\r\n",
+                     bd, csrf, bd, period, bd, content, bd, bd);
+    char ctype[100];
+    snprintf(ctype, sizeof ctype, "multipart/form-data; boundary=%s", bd);
+    web(&S, "POST", "/poste/depot", cookie, ctype, mp, (size_t)n, NULL, r);
+    free(mp);
 }
 
 /* ---- pages are valid and self-contained ---- */
@@ -397,10 +425,36 @@ static void test_login_sessions_csrf(void **state)
     /* The password set by `user passwd` logs in. */
     char cookie[120], scsrf[65];
     login("analyst", "motdepasse-du-poste-42", cookie, sizeof cookie, scsrf);
+    web(&S, "GET", "/connexion", cookie, NULL, NULL, 0, NULL, &r);
+    assert_non_null(strstr(r.body, "Vous êtes connecté"));
+    web_free(&r);
+    /* A new password ends the account's sessions (and the old password stops working). */
+    assert_int_equal(cli_stdin(&S, "un-autre-mot-de-passe-7\n",
+                               (const char *const[]){"user", "passwd", "--name", "analyst", NULL}),
+                     0);
+    web(&S, "GET", "/connexion", cookie, NULL, NULL, 0, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_null(strstr(r.body, "Vous êtes connecté"));
+    assert_non_null(strstr(r.body, "name=\"secret\"")); /* the login form again */
+    web_free(&r);
+    assert_int_equal(sql("SELECT count(*) FROM web_session s JOIN account a ON a.id = s.account_id"
+                         " WHERE a.name = 'analyst'"),
+                     0);
+    assert_true(sql("SELECT (detail->>'sessions_closed')::int FROM audit_log"
+                    " WHERE action = 'account.password' ORDER BY id DESC LIMIT 1") >= 1);
+    login("analyst", "un-autre-mot-de-passe-7", cookie, sizeof cookie, scsrf);
+
+    /* Logging in again from a browser that has a live session replaces that session. */
+    char old_cookie[120], old_csrf[65];
+    login(NULL, tok_post, old_cookie, sizeof old_cookie, old_csrf);
+    char pcookie[120], pcsrf[65];
+    login_over(old_cookie, NULL, tok_post, pcookie, sizeof pcookie, pcsrf);
+    assert_string_not_equal(pcookie, old_cookie);
+    web(&S, "GET", "/poste", old_cookie, NULL, NULL, 0, NULL, &r);
+    assert_int_equal(r.status, 303); /* the old session is gone */
+    web_free(&r);
 
     /* The post's account by token; its session reaches /poste. */
-    char pcookie[120], pcsrf[65];
-    login(NULL, tok_post, pcookie, sizeof pcookie, pcsrf);
     web(&S, "GET", "/poste", pcookie, NULL, NULL, 0, NULL, &r);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, post));
@@ -422,6 +476,32 @@ static void test_login_sessions_csrf(void **state)
     snprintf(ctype, sizeof ctype, "multipart/form-data; boundary=%s", bd);
     web(&S, "POST", "/poste/depot", pcookie, ctype, mp, (size_t)n, NULL, &r);
     assert_int_equal(r.status, 403);
+    web_free(&r);
+    /* A well-formed token of another session, of the same account or of another one, is
+     * refused on upload and logout just the same: the token is bound to its session. */
+    char other_cookie[120], other_csrf[65];
+    login(NULL, tok_post, other_cookie, sizeof other_cookie, other_csrf);
+    const char *foreign[] = {other_csrf, scsrf};
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(strlen(foreign[i]), 64);
+        assert_string_not_equal(foreign[i], pcsrf);
+        char g[600];
+        snprintf(g, sizeof g,
+                 HEADER "%s-01;C-1;1980;F;93200;VICTIME;POL_ACCUEIL;NON;VIOL_CONJ;;BUREAU;\n",
+                 upload_month);
+        upload_form(pcookie, foreign[i], upload_month, g, &r);
+        assert_int_equal(r.status, 403);
+        assert_int_equal(page_check("upload 403", r.body, r.len), 0);
+        assert_non_null(strstr(r.body, "CSRF"));
+        web_free(&r);
+        snprintf(g, sizeof g, "csrf=%s", foreign[i]);
+        web(&S, "POST", "/deconnexion", pcookie, "application/x-www-form-urlencoded", g,
+            strlen(g), NULL, &r);
+        assert_int_equal(r.status, 403);
+        web_free(&r);
+    }
+    web(&S, "GET", "/poste", pcookie, NULL, NULL, 0, NULL, &r);
+    assert_int_equal(r.status, 200); /* the refused logouts did not end the session */
     web_free(&r);
     /* ... and a bearer-less API call with only the cookie cannot write either. */
     char path[80];
@@ -488,26 +568,6 @@ static void test_login_sessions_csrf(void **state)
 }
 
 /* ---- the post's page and its form ---- */
-
-static void upload_form(const char *cookie, const char *csrf, const char *period,
-                        const char *content, web_resp *r)
-{
-    size_t cap = strlen(content) + 2000;
-    char *mp = malloc(cap);
-    const char *bd = "----itboundary7";
-    int n = snprintf(mp, cap,
-                     "--%s\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n%s\r\n"
-                     "--%s\r\nContent-Disposition: form-data; name=\"mois\"\r\n\r\n%s\r\n"
-                     "--%s\r\nContent-Disposition: form-data; name=\"grille\"; "
-                     "filename=\"grille.csv\"\r\nContent-Type: text/csv\r\n\r\n%s\r\n"
-                     "--%s\r\nContent-Disposition: form-data; name=\"action\"\r\n\r\ndeposer\r\n"
-                     "--%s--\r\n",
-                     bd, csrf, bd, period, bd, content, bd, bd);
-    char ctype[100];
-    snprintf(ctype, sizeof ctype, "multipart/form-data; boundary=%s", bd);
-    web(&S, "POST", "/poste/depot", cookie, ctype, mp, (size_t)n, NULL, r);
-    free(mp);
-}
 
 static void test_post_page_upload(void **state)
 {
