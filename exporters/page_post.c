@@ -51,7 +51,7 @@ static void period_label(const char *p, char *out, size_t cap)
 
 static void months_table(exp_html *h, json_t *months)
 {
-    exp_html_raw(h, "<section id=\"mois\"><h2>Mes envois</h2><table id=\"tableau-envois\">"
+    exp_html_raw(h, "<section id=\"envois\"><h2>Mes envois</h2><table id=\"tableau-envois\">"
                     "<caption>Grilles mensuelles du poste, de la plus récente à la plus "
                     "ancienne</caption><thead><tr><th scope=\"col\">Mois</th><th "
                     "scope=\"col\">Situation</th><th scope=\"col\" class=\"n\">Version</th><th "

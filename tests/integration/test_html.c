@@ -172,6 +172,27 @@ static void test_pages_valid(void **state)
     web_free(&an);
 }
 
+/* The checker itself finds what it is there to find. */
+static void test_page_checker(void **state)
+{
+    (void)state;
+    static const char good[] =
+        "<!DOCTYPE html><html><body><form><label for=\"a\">A</label><input id=\"a\"/>"
+        "<label for=\"b\">B</label><select id=\"b\"><option>x</option></select></form>"
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"><title id=\"t\">t</title></svg></body></html>";
+    static const char dup_id[] =
+        "<!DOCTYPE html><html><body><section id=\"mois\"><label for=\"mois\">M</label>"
+        "<select id=\"mois\"><option>x</option></select></section></body></html>";
+    static const char bad_labels[] =
+        "<!DOCTYPE html><html><body><form><label for=\"absent\">A</label>"
+        "<label for=\"s\">B</label><input type=\"hidden\" id=\"h\"/><label for=\"h\">C"
+        "</label></form><p id=\"s\">pas un champ</p></body></html>";
+    assert_int_equal(page_check("good", good, strlen(good)), 0);
+    /* The id twice, and the label then names the first element with it: the section. */
+    assert_int_equal(page_check("dup_id", dup_id, strlen(dup_id)), 2);
+    assert_int_equal(page_check("bad_labels", bad_labels, strlen(bad_labels)), 3);
+}
+
 /* ---- the figures are the published ones ---- */
 
 typedef struct api_map {
@@ -335,6 +356,7 @@ static void test_figures_are_published_values(void **state)
             assert_int_equal(r.status, 200);
             page = r.body;
             len = r.len;
+            assert_int_equal(page_check(paths[i], page, len), 0);
         } else {
             page = it_read_file(paths[i], &len);
             assert_int_equal(page_check(paths[i], page, len), 0);
@@ -650,6 +672,7 @@ int main(void)
 {
     xmlInitParser();
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_page_checker),
         cmocka_unit_test(test_pages_valid),
         cmocka_unit_test(test_figures_are_published_values),
         cmocka_unit_test(test_login_sessions_csrf),

@@ -168,8 +168,94 @@ WEB_FN xmlDocPtr page_parse(const char *page, size_t len)
     return d;
 }
 
-/* A page is well-formed, has no script and no external resource (no absolute or
- * protocol-relative src/href, no url() in styles). Returns the number of problems. */
+/* The ids of a page (walk_ids fills them, in document order). */
+typedef struct page_ids {
+    xmlNodePtr *node; /* the element carrying ids[i] */
+    char **id;        /* xmlGetProp copies (xmlFree) */
+    size_t n, cap;
+} page_ids;
+
+WEB_FN void walk_ids(xmlNodePtr n, page_ids *ids)
+{
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        xmlChar *id = xmlGetProp(n, (const xmlChar *)"id");
+        if (id) {
+            if (ids->n == ids->cap) {
+                ids->cap = ids->cap ? 2 * ids->cap : 64;
+                ids->node = realloc(ids->node, ids->cap * sizeof *ids->node);
+                ids->id = realloc(ids->id, ids->cap * sizeof *ids->id);
+            }
+            ids->node[ids->n] = n;
+            ids->id[ids->n++] = (char *)id;
+        }
+        walk_ids(n->children, ids);
+    }
+}
+
+/* Every label's for= names a form control of the page. */
+WEB_FN int check_labels(const char *what, xmlNodePtr n, const page_ids *ids)
+{
+    static const char *const controls[] = {"input",  "select", "textarea", "button",
+                                           "meter", "output", "progress"};
+    int bad = 0;
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        xmlChar *f = strcmp((const char *)n->name, "label") == 0
+                         ? xmlGetProp(n, (const xmlChar *)"for")
+                         : NULL;
+        if (f) {
+            xmlNodePtr target = NULL;
+            for (size_t i = 0; i < ids->n && target == NULL; i++)
+                if (strcmp(ids->id[i], (const char *)f) == 0)
+                    target = ids->node[i];
+            int control = 0;
+            for (size_t i = 0; target && i < sizeof controls / sizeof *controls; i++)
+                control |= strcmp((const char *)target->name, controls[i]) == 0;
+            xmlChar *type = target ? xmlGetProp(target, (const xmlChar *)"type") : NULL;
+            if (type && strcmp((const char *)type, "hidden") == 0)
+                control = 0;
+            xmlFree(type);
+            if (!control) {
+                fprintf(stderr, "%s: <label for=\"%s\"> names %s\n", what, (const char *)f,
+                        target ? (const char *)target->name : "no element");
+                bad++;
+            }
+            xmlFree(f);
+        }
+        bad += check_labels(what, n->children, ids);
+    }
+    return bad;
+}
+
+/* HTML rules the XML parser does not know: ids are unique in the page (SVG ones included),
+ * and a label's for= names an existing form control. Returns the number of problems. */
+WEB_FN int page_check_ids(const char *what, xmlDocPtr d)
+{
+    page_ids ids = {0};
+    int bad = 0;
+    walk_ids(xmlDocGetRootElement(d), &ids);
+    for (size_t i = 0; i < ids.n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(ids.id[i], ids.id[j]) == 0) {
+                fprintf(stderr, "%s: id \"%s\" used twice (<%s>, <%s>)\n", what, ids.id[i],
+                        (const char *)ids.node[j]->name, (const char *)ids.node[i]->name);
+                bad++;
+                break;
+            }
+    bad += check_labels(what, xmlDocGetRootElement(d), &ids);
+    for (size_t i = 0; i < ids.n; i++)
+        xmlFree(ids.id[i]);
+    free(ids.id);
+    free(ids.node);
+    return bad;
+}
+
+/* A page is well-formed, has unique ids and labels bound to controls, no script and no
+ * external resource (no absolute or protocol-relative src/href, no url() in styles).
+ * Returns the number of problems. */
 WEB_FN int page_check(const char *what, const char *page, size_t len)
 {
     int bad = 0;
@@ -177,6 +263,8 @@ WEB_FN int page_check(const char *what, const char *page, size_t len)
     if (d == NULL) {
         fprintf(stderr, "%s: not well-formed\n", what);
         bad++;
+    } else {
+        bad += page_check_ids(what, d);
     }
     xmlFreeDoc(d);
     static const char *const forbidden[] = {"src=\"http", "href=\"http", "src=\"//", "href=\"//",
