@@ -176,7 +176,7 @@ obs_status exp_report_national(PGconn *c, int year, obs_buf *body, char *title, 
                      "connaissaient pas, parmi celles pour qui l'information est renseignée : "
                      "l'indicateur qui mesure ce que la présence d'un intervenant social apporte "
                      "au repérage.</p>");
-    char months[12][16];
+    char months[12][32]; /* room for any int: -Wformat-truncation */
     const char *mp[12], *ms[12], *ml[12];
     for (int m = 1; m <= 12; m++) {
         snprintf(months[m - 1], sizeof months[0], "%s-%02d", yp, m);

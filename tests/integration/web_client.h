@@ -1,6 +1,7 @@
 /* web_client.h: what the web page tests share (included by test_html.c, test_browser.c):
- * an HTTP client that keeps cookies and headers, strict XML checks of pages, the demo year
- * they load, and reading cells out of a page. Header-only (static functions): the Makefile
+ * an HTTP client that keeps cookies and headers, checks of pages (strict XML, unique ids,
+ * labels bound to controls, charts beside the table of their data, nothing external), the
+ * demo year they load, and reading cells out of a page. Header-only (static functions): the Makefile
  * builds each integration test from one file plus harness.c. */
 #ifndef IT_WEB_CLIENT_H
 #define IT_WEB_CLIENT_H
