@@ -144,13 +144,17 @@ const char *obs_http_query_unknown(obs_request *rq, int (*known)(const char *nam
     return u.found ? buf : NULL;
 }
 
-void obs_http_add_header(obs_response *rs, const char *name, const char *value)
+obs_status obs_http_add_header(obs_response *rs, const char *name, const char *value)
 {
-    if (rs->nheaders >= (int)OBS_ARRAY_LEN(rs->headers))
-        obs_fatal("too many response headers");
+    if (rs->nheaders >= (int)OBS_ARRAY_LEN(rs->headers)) {
+        obs_log(OBS_LOG_ERROR, "http.header", "outcome=dropped name=%s reason=too_many", name);
+        rs->header_overflow = 1; /* queue() answers 500 */
+        return OBS_ERR_INTERNAL;
+    }
     snprintf(rs->headers[rs->nheaders][0], sizeof rs->headers[0][0], "%s", name);
     snprintf(rs->headers[rs->nheaders][1], sizeof rs->headers[0][1], "%s", value);
     rs->nheaders++;
+    return OBS_OK;
 }
 
 void obs_http_text(obs_response *rs, int status, const char *ctype, const char *text)
@@ -335,6 +339,15 @@ int obs_http_require_login(obs_request *rq, obs_response *rs)
 static enum MHD_Result queue(struct MHD_Connection *conn, req_state *st, obs_response *rs)
 {
     struct MHD_Response *resp;
+    if (rs->header_overflow) { /* logged by obs_http_add_header */
+        if (rs->reader_free)
+            rs->reader_free(rs->reader_cls);
+        rs->reader = NULL;
+        rs->reader_free = NULL;
+        rs->nheaders = 0;
+        rs->header_overflow = 0;
+        obs_http_error(rs, 500, "E_INTERNAL", "erreur interne");
+    }
     if (rs->reader) {
         resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, rs->reader,
                                                  rs->reader_cls, rs->reader_free);

@@ -56,6 +56,7 @@ typedef struct obs_response {
     obs_buf body;
     char headers[8][2][256];          /* extra headers: name, value */
     int nheaders;
+    int header_overflow;              /* a header did not fit: the answer becomes a 500 */
     /* Streaming instead of body: libmicrohttpd pulls blocks from reader(cls, ...). */
     MHD_ContentReaderCallback reader;
     void *reader_cls;
@@ -124,6 +125,9 @@ void obs_http_error(obs_response *rs, int status, const char *code, const char *
  * when the database is unavailable). */
 void obs_http_fail(obs_response *rs, const obs_err *e);
 void obs_http_text(obs_response *rs, int status, const char *ctype, const char *text);
-void obs_http_add_header(obs_response *rs, const char *name, const char *value);
+/* Add a response header. A response holds 8 extra headers: one more is our bug, logged
+ * (http.header) and answered 500 instead of the handler's response (never a response that
+ * silently lacks a cookie or a security header); returns OBS_ERR_INTERNAL then. */
+obs_status obs_http_add_header(obs_response *rs, const char *name, const char *value);
 
 #endif

@@ -90,7 +90,12 @@ static void login_get(obs_request *rq, obs_response *rs)
         obs_buf_free(&b);
         return;
     }
-    login_form(rq, rs, 200, NULL);
+    const char *why = obs_http_query(rq, EXP_LOGIN_EXPIRED_PARAM);
+    login_form(rq, rs, 200,
+               why && strcmp(why, EXP_LOGIN_EXPIRED_VALUE) == 0
+                   ? "Votre session a expiré ou vous n'êtes pas connecté : connectez-vous, puis "
+                     "envoyez à nouveau le formulaire."
+                   : NULL);
 }
 
 /* Find the account of the credentials. Returns OBS_OK with *id = 0 when they do not match;
@@ -173,7 +178,7 @@ static void login_post(obs_request *rq, obs_response *rs)
         return;
     }
     char sid[65];
-    if (exp_session_open(c, id, sid, &e)) {
+    if (exp_session_close_presented(c, rq, &e) || exp_session_open(c, id, sid, &e)) {
         exp_page_fail(rq, rs, &e);
         return;
     }

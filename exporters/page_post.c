@@ -51,7 +51,7 @@ static void period_label(const char *p, char *out, size_t cap)
 
 static void months_table(exp_html *h, json_t *months)
 {
-    exp_html_raw(h, "<section id=\"mois\"><h2>Mes envois</h2><table id=\"tableau-envois\">"
+    exp_html_raw(h, "<section id=\"envois\"><h2>Mes envois</h2><table id=\"tableau-envois\">"
                     "<caption>Grilles mensuelles du poste, de la plus récente à la plus "
                     "ancienne</caption><thead><tr><th scope=\"col\">Mois</th><th "
                     "scope=\"col\">Situation</th><th scope=\"col\" class=\"n\">Version</th><th "
@@ -219,8 +219,7 @@ static void post_page(obs_request *rq, obs_response *rs, int status, const char 
 static int require_post(obs_request *rq, obs_response *rs)
 {
     if (rq->who.role == OBS_ROLE_NONE) {
-        obs_http_text(rs, 303, "text/plain; charset=utf-8", "Connexion requise.\n");
-        obs_http_add_header(rs, "Location", "/connexion");
+        exp_redirect_login(rs, 0);
         return 0;
     }
     if (rq->who.role != OBS_ROLE_POST) {

@@ -97,16 +97,21 @@ void exp_cell_text(const agg_cell *c, char *out, size_t cap)
         exp_fmt_count(c->value, out, cap);
 }
 
+void exp_cell_key(const agg_cell *c, const char *mesure, const char *area, const char *period,
+                  char *out, size_t cap)
+{
+    if (c)
+        snprintf(out, cap, "%s.%s.%s.%s.%s.%s.%s.%s.%s.%s", c->mesure, c->area, c->period,
+                 c->dim[0], c->dim[1], c->dim[2], c->dim[3], c->dim[4], c->dim[5], c->dim[6]);
+    else
+        snprintf(out, cap, "%s.%s.%s", mesure, area, period);
+}
+
 void exp_cell_html(exp_html *h, const agg_cell *c, const char *mesure, const char *area,
                    const char *period)
 {
     char key[200], text[48];
-    if (c) {
-        snprintf(key, sizeof key, "%s.%s.%s.%s.%s.%s.%s.%s.%s.%s", c->mesure, c->area, c->period,
-                 c->dim[0], c->dim[1], c->dim[2], c->dim[3], c->dim[4], c->dim[5], c->dim[6]);
-    } else {
-        snprintf(key, sizeof key, "%s.%s.%s", mesure, area, period);
-    }
+    exp_cell_key(c, mesure, area, period, key, sizeof key);
     exp_cell_text(c, text, sizeof text);
     if (exp_cell_published(c)) {
         char v[40];
@@ -131,10 +136,12 @@ void exp_cell_html(exp_html *h, const agg_cell *c, const char *mesure, const cha
     exp_html_raw(h, "</span>");
 }
 
-void exp_cell_datum(const agg_cell *c, const char *label, exp_datum *d)
+void exp_cell_datum(const agg_cell *c, const char *mesure, const char *area, const char *period,
+                    const char *label, exp_datum *d)
 {
     memset(d, 0, sizeof *d);
     d->label = label;
+    exp_cell_key(c, mesure, area, period, d->key, sizeof d->key);
     d->shown = exp_cell_published(c);
     d->secret = c && c->conf_status != 'F' && c->conf_status != 0;
     d->value = d->shown ? c->value : 0.0; /* a withheld value never leaves the cell */
@@ -192,7 +199,8 @@ void exp_section_breakdown(exp_html *h, const exp_cells *cs, int dim, const char
     }
     qsort(cats, n, sizeof *cats, cat_cmp);
     for (size_t i = 0; i < n; i++)
-        exp_cell_datum(cats[i].c, ref_at(l, cats[i].ref)->label_fr, &d[i]);
+        exp_cell_datum(cats[i].c, "PART_PERSONNES", areas[0], period,
+                       ref_at(l, cats[i].ref)->label_fr, &d[i]);
 
     exp_html_raw(h, "<section");
     exp_html_attr(h, "id", id);
@@ -241,4 +249,32 @@ void exp_section_breakdown(exp_html *h, const exp_cells *cs, int dim, const char
     exp_html_raw(h, "</tbody></table></div></div></section>");
     free(cats);
     free(d);
+}
+
+void exp_section_trend(exp_html *h, const exp_cells *cs, const char *mesure, const char *area,
+                       const char *const *periods, const char *const *short_labels,
+                       const char *const *long_labels, size_t n, const char *id,
+                       const char *title, const char *desc)
+{
+    exp_datum d[EXP_TREND_MAX];
+    if (n > EXP_TREND_MAX)
+        n = EXP_TREND_MAX;
+    for (size_t i = 0; i < n; i++)
+        exp_cell_datum(exp_cells_find(cs, mesure, area, periods[i], AGG_NDIMS, NULL), mesure, area,
+                       periods[i], short_labels[i], &d[i]);
+    exp_html_raw(h, "<div class=\"graphique\"><figure><figcaption>");
+    exp_html_text(h, title);
+    exp_html_raw(h, "</figcaption>");
+    exp_svg_line(h, id, title, desc, d, n, is_pct(mesure));
+    exp_html_raw(h, "</figure><div class=\"donnees\"><table><caption>");
+    exp_html_text(h, title);
+    exp_html_raw(h, "</caption><thead><tr><th scope=\"col\">Mois</th><th scope=\"col\" "
+                    "class=\"n\">Valeur</th></tr></thead><tbody>");
+    for (size_t i = 0; i < n; i++) {
+        exp_html_elem(h, "<tr><th scope=\"row\">", long_labels[i], "</th><td class=\"n\">");
+        exp_cell_html(h, exp_cells_find(cs, mesure, area, periods[i], AGG_NDIMS, NULL), mesure,
+                      area, periods[i]);
+        exp_html_raw(h, "</td></tr>");
+    }
+    exp_html_raw(h, "</tbody></table></div></div>");
 }

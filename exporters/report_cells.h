@@ -47,8 +47,15 @@ void exp_cell_text(const agg_cell *c, char *out, size_t cap);
 void exp_cell_html(exp_html *h, const agg_cell *c, const char *mesure, const char *area,
                    const char *period);
 
-/* A chart datum from a cell (label is borrowed). */
-void exp_cell_datum(const agg_cell *c, const char *label, exp_datum *d);
+/* The data-key of a cell: MESURE.AREA.PERIOD.dims, or MESURE.AREA.PERIOD when c is NULL
+ * (absent), into out (cap bytes; 128 is enough). */
+void exp_cell_key(const agg_cell *c, const char *mesure, const char *area, const char *period,
+                  char *out, size_t cap);
+
+/* A chart datum from a cell, with its data-key (mesure, area, period name an absent cell);
+ * label is borrowed. A withheld value never enters the datum. */
+void exp_cell_datum(const agg_cell *c, const char *mesure, const char *area, const char *period,
+                    const char *label, exp_datum *d);
 
 /* The reference list of a breakdown dimension (REF_SEXE ... REF_MODE). */
 int exp_dim_list(int dim);
@@ -60,6 +67,18 @@ int exp_dim_list(int dim);
 void exp_section_breakdown(exp_html *h, const exp_cells *cs, int dim, const char *period,
                            const char *const *areas, const char *const *area_labels,
                            size_t nareas, const char *id, const char *title, const char *intro);
+
+/* Most months in a trend. */
+#define EXP_TREND_MAX 24
+
+/* A monthly trend of one measure of one area (every dimension "_T") over n months (periods
+ * "YYYY-MM", in order): the line chart, and beside it the table of all n values (the chart's
+ * text alternative: every point is a row). Chart points are labelled short_labels[i], table
+ * rows long_labels[i]; id names the chart ([a-z0-9-]). */
+void exp_section_trend(exp_html *h, const exp_cells *cs, const char *mesure, const char *area,
+                       const char *const *periods, const char *const *short_labels,
+                       const char *const *long_labels, size_t n, const char *id,
+                       const char *title, const char *desc);
 
 /* The French label of a measure code (REF_MESURE), or the code. */
 const char *exp_mesure_label(const char *mesure);

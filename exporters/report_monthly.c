@@ -43,12 +43,15 @@ static void month_label(int mi, char *out, size_t cap)
     snprintf(out, cap, "%s %d", exp_month_name(mi % 12 + 1), mi / 12);
 }
 
-/* The value of a post-level cell, published or not (flags only; never printed unless 'F'). */
+/* The value of a post-level cell when it is published; 0 when it is withheld or absent.
+ * Values read here end up printed or inside a printed median: a withheld one must never be
+ * read (the register measures NB_POSTES_ACTIFS, NB_GRILLES, TAUX_PROMPTITUDE are never
+ * withheld; NB_CONTACTS of a small post-month is). */
 static int post_value(const exp_cells *cs, const char *mesure, const char *post,
                       const char *period, double *v)
 {
     const agg_cell *c = exp_cells_find(cs, mesure, post, period, AGG_NDIMS, NULL);
-    if (c == NULL || !c->has_value)
+    if (!exp_cell_published(c))
         return 0;
     *v = c->value;
     return 1;
@@ -117,16 +120,19 @@ static obs_status per_post(PGconn *c, exp_html *h, int mi, obs_err *e)
     if (listed == 0)
         exp_html_raw(h, "<tr><td colspan=\"3\">Aucune grille en retard ni manquante.</td></tr>");
     exp_html_raw(h, "</tbody></table><table id=\"postes-atypiques\"><caption>Mois atypiques : "
-                    "nombre de contacts éloigné de l'historique du poste (médiane des 12 mois "
-                    "précédents plus ou moins 3,5 écarts robustes)</caption><thead><tr><th "
-                    "scope=\"col\">Poste</th><th scope=\"col\">Nom</th><th scope=\"col\" "
-                    "class=\"n\">Contacts du mois</th><th scope=\"col\" class=\"n\">Médiane "
-                    "historique</th></tr></thead><tbody>");
+                    "nombre de contacts éloigné de l'historique du poste (médiane des mois "
+                    "diffusés parmi les 12 précédents, plus ou moins 3,5 écarts robustes ; un "
+                    "mois couvert par le secret statistique n'est ni évalué ni compté dans "
+                    "l'historique)</caption><thead><tr><th scope=\"col\">Poste</th><th "
+                    "scope=\"col\">Nom</th><th scope=\"col\" class=\"n\">Contacts du mois</th>"
+                    "<th scope=\"col\" class=\"n\">Médiane historique</th></tr></thead><tbody>");
     int flagged = 0;
     for (int i = 0; i < PQntuples(r); i++) {
         const char *post = PQgetvalue(r, i, 0);
         double x, g, hist[AGG_OUTLIER_MAX_HISTORY];
         size_t n = 0;
+        /* Only published counts, the month's and its history's: the median printed below is
+         * then computed from published values only (with an odd count it *is* one of them). */
         if (!post_value(&cs, "NB_GRILLES", post, month, &g) || g < 1 ||
             !post_value(&cs, "NB_CONTACTS", post, month, &x))
             continue;
@@ -157,9 +163,10 @@ static obs_status per_post(PGconn *c, exp_html *h, int mi, obs_err *e)
     return OBS_OK;
 }
 
-obs_status exp_report_monthly(PGconn *c, int year, int month, const obs_principal *who,
+obs_status exp_report_monthly(PGconn *c, int year, int month, const exp_page_ctx *ctx,
                               obs_buf *body, char *title, size_t cap, obs_err *e)
 {
+    const obs_principal *who = ctx->who;
     int mi = year * 12 + month - 1;
     char periods[160], cur[8], label[48];
     size_t k = 0;
@@ -218,23 +225,24 @@ obs_status exp_report_monthly(PGconn *c, int year, int month, const obs_principa
     }
     exp_html_raw(&h, "</tbody></table>");
 
-    exp_datum d[TREND];
-    char labels[TREND][24];
+    char months[TREND][16], shorts[TREND][24], longs[TREND][48];
+    const char *mp[TREND], *ms[TREND], *ml[TREND];
     for (int i = 0; i < TREND; i++) {
         int m = mi - TREND + 1 + i;
-        char p[8];
-        month_code(m, p);
-        snprintf(labels[i], sizeof labels[i], "%s", exp_month_short(m % 12 + 1));
-        exp_cell_datum(exp_cells_find(&cs, "NB_PERSONNES", "FR", p, AGG_NDIMS, NULL), labels[i],
-                       &d[i]);
+        month_code(m, months[i]);
+        snprintf(shorts[i], sizeof shorts[i], "%s", exp_month_short(m % 12 + 1));
+        month_label(m, longs[i], sizeof longs[i]);
+        mp[i] = months[i];
+        ms[i] = shorts[i];
+        ml[i] = longs[i];
     }
-    exp_html_raw(&h, "<div class=\"graphique\"><figure><figcaption>Personnes accompagnées, 12 "
-                     "derniers mois</figcaption>");
-    exp_svg_line(&h, "g-personnes", "Personnes accompagnées, 12 derniers mois",
-                 "Courbe du nombre de personnes accompagnées chaque mois en France ; les valeurs "
-                 "des six derniers mois figurent dans le tableau ci-dessus.",
-                 d, TREND, 0);
-    exp_html_raw(&h, "</figure></div></section>");
+    exp_html_raw(&h, "</section><section id=\"tendance\"><h2>Personnes accompagnées sur douze "
+                     "mois</h2>");
+    exp_section_trend(&h, &cs, "NB_PERSONNES", "FR", mp, ms, ml, TREND, "g-personnes",
+                      "Personnes accompagnées, douze derniers mois",
+                      "Courbe du nombre de personnes accompagnées chaque mois en France ; "
+                      "chaque valeur figure dans le tableau voisin.");
+    exp_html_raw(&h, "</section>");
 
     static const char *const fr[] = {"FR"};
     static const char *const fr_label[] = {"France"};
@@ -248,6 +256,10 @@ obs_status exp_report_monthly(PGconn *c, int year, int month, const obs_principa
             exp_cells_free(&cs);
             return rc;
         }
+    } else if (ctx->static_export) { /* a file: no login page to link to */
+        exp_html_raw(&h, "<p class=\"info\">Le suivi poste par poste (retards, grilles "
+                         "manquantes, mois atypiques) est réservé aux analystes du ministère, "
+                         "sur le service de l'observatoire.</p>");
     } else {
         exp_html_raw(&h, "<p class=\"info\">Le suivi poste par poste (retards, grilles "
                          "manquantes, mois atypiques) est réservé aux analystes du ministère : "

@@ -24,34 +24,6 @@ static void key_figure(exp_html *h, const exp_cells *cs, const char *id, const c
     exp_html_elem(h, "<span class=\"libelle\">", label, "</span></li>");
 }
 
-/* The monthly trend of one FR measure: a line and its table. */
-static void monthly_trend(exp_html *h, const exp_cells *cs, int year, const char *mesure,
-                          const char *id, const char *title, const char *desc)
-{
-    exp_datum d[12];
-    char periods[12][32];
-    for (int m = 1; m <= 12; m++) {
-        snprintf(periods[m - 1], sizeof periods[0], "%04d-%02d", year % 10000, m);
-        exp_cell_datum(exp_cells_find(cs, mesure, "FR", periods[m - 1], AGG_NDIMS, NULL),
-                       exp_month_short(m), &d[m - 1]);
-    }
-    exp_html_raw(h, "<div class=\"graphique\"><figure><figcaption>");
-    exp_html_text(h, title);
-    exp_html_raw(h, "</figcaption>");
-    exp_svg_line(h, id, title, desc, d, 12, strncmp(mesure, "PART_", 5) == 0);
-    exp_html_raw(h, "</figure><div class=\"donnees\"><table><caption>");
-    exp_html_text(h, title);
-    exp_html_raw(h, "</caption><thead><tr><th scope=\"col\">Mois</th><th scope=\"col\" "
-                    "class=\"n\">Valeur</th></tr></thead><tbody>");
-    for (int m = 1; m <= 12; m++) {
-        exp_html_elem(h, "<tr><th scope=\"row\">", exp_month_name(m), "</th><td class=\"n\">");
-        exp_cell_html(h, exp_cells_find(cs, mesure, "FR", periods[m - 1], AGG_NDIMS, NULL),
-                      mesure, "FR", periods[m - 1]);
-        exp_html_raw(h, "</td></tr>");
-    }
-    exp_html_raw(h, "</tbody></table></div></div>");
-}
-
 static const char *const AREA_MESURES[] = {"NB_PERSONNES", "NB_CONTACTS", "PART_INCONNUS_SS",
                                            "TAUX_COMPLETUDE"};
 
@@ -204,10 +176,18 @@ obs_status exp_report_national(PGconn *c, int year, obs_buf *body, char *title, 
                      "connaissaient pas, parmi celles pour qui l'information est renseignée : "
                      "l'indicateur qui mesure ce que la présence d'un intervenant social apporte "
                      "au repérage.</p>");
-    monthly_trend(&h, &cs, year, "PART_INCONNUS_SS", "g-inconnus",
-                  "Part des personnes inconnues des services sociaux, par mois",
-                  "Courbe mensuelle de la part des personnes inconnues des services sociaux, "
-                  "en pourcentage ; les valeurs sont dans le tableau voisin.");
+    char months[12][32]; /* room for any int: -Wformat-truncation */
+    const char *mp[12], *ms[12], *ml[12];
+    for (int m = 1; m <= 12; m++) {
+        snprintf(months[m - 1], sizeof months[0], "%s-%02d", yp, m);
+        mp[m - 1] = months[m - 1];
+        ms[m - 1] = exp_month_short(m);
+        ml[m - 1] = exp_month_name(m);
+    }
+    exp_section_trend(&h, &cs, "PART_INCONNUS_SS", "FR", mp, ms, ml, 12, "g-inconnus",
+                      "Part des personnes inconnues des services sociaux, par mois",
+                      "Courbe mensuelle de la part des personnes inconnues des services "
+                      "sociaux, en pourcentage ; les valeurs sont dans le tableau voisin.");
     exp_html_raw(&h, "</section>");
 
     static const char *const fr[] = {"FR"};

@@ -13,16 +13,18 @@
 #include "html.h"
 #include "http.h"
 #include "status.h"
+#include "web.h"
 
 /* The national state of play of year into body, its title into title (cap bytes).
  * OBS_ERR_NOT_FOUND when the year has no published figure; OBS_ERR_DB, OBS_ERR_NOMEM. */
 obs_status exp_report_national(PGconn *c, int year, obs_buf *body, char *title, size_t cap,
                                obs_err *e);
 
-/* The monthly summary of year-month. who (NULL: public) decides whether the per-post parts
- * (late and missing posts, outlier flags) are included: analysts and administrators only.
- * Same failures as exp_report_national. */
-obs_status exp_report_monthly(PGconn *c, int year, int month, const obs_principal *who,
+/* The monthly summary of year-month for the page's destination ctx (web.h): ctx->who
+ * (NULL: public) decides whether the per-post parts (late and missing posts, outlier flags)
+ * are included, for analysts and administrators only; a static export (ctx->static_export)
+ * links to no page of the service. Same failures as exp_report_national. */
+obs_status exp_report_monthly(PGconn *c, int year, int month, const exp_page_ctx *ctx,
                               obs_buf *body, char *title, size_t cap, obs_err *e);
 
 /* The methodology note (definitions, disclosure rules with the configured k, vintage):

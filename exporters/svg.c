@@ -37,6 +37,13 @@ static void text_cut(exp_html *h, const char *s, size_t max)
         exp_html_raw(h, "\xE2\x80\xA6");
 }
 
+/* ` data-key="..."` of a datum (nothing without a key). */
+static void datum_key(exp_html *h, const exp_datum *d)
+{
+    if (d->key[0])
+        exp_html_attr(h, "data-key", d->key);
+}
+
 /* <svg ...><title id=..>..</title><desc id=..>..</desc> */
 static void svg_open(exp_html *h, const char *id, const char *title, const char *desc, double w,
                      double hgt)
@@ -82,7 +89,9 @@ void exp_svg_bars(exp_html *h, const char *id, const char *title, const char *de
     exp_html_raw(h, "\"/>");
     for (size_t i = 0; i < n; i++) {
         double y = 5.0 + BAR_ROW * (double)i;
-        exp_html_raw(h, "<text x=\"");
+        exp_html_raw(h, "<text");
+        datum_key(h, &d[i]);
+        exp_html_raw(h, " x=\"");
         exp_html_num(h, "%.0f", BAR_LABEL - 6.0);
         exp_html_raw(h, "\" y=\"");
         exp_html_num(h, "%.1f", y + 16.0);
@@ -92,7 +101,9 @@ void exp_svg_bars(exp_html *h, const char *id, const char *title, const char *de
         double x = BAR_LABEL + 4.0;
         if (d[i].shown) {
             double w = d[i].value > 0 ? BAR_SPACE * d[i].value / max : 0.0;
-            exp_html_raw(h, "<rect class=\"barre\" x=\"");
+            exp_html_raw(h, "<rect class=\"barre\"");
+            datum_key(h, &d[i]);
+            exp_html_raw(h, " x=\"");
             exp_html_num(h, "%.1f", BAR_LABEL);
             exp_html_raw(h, "\" y=\"");
             exp_html_num(h, "%.1f", y + 3.0);
@@ -100,10 +111,12 @@ void exp_svg_bars(exp_html *h, const char *id, const char *title, const char *de
             exp_html_num(h, "%.1f", w);
             exp_html_raw(h, "\" height=\"18\"/>");
             x = BAR_LABEL + w + 6.0;
-            exp_html_raw(h, "<text x=\"");
+            exp_html_raw(h, "<text");
         } else {
-            exp_html_raw(h, "<text class=\"secret-txt\" x=\"");
+            exp_html_raw(h, "<text class=\"secret-txt\"");
         }
+        datum_key(h, &d[i]);
+        exp_html_raw(h, " x=\"");
         exp_html_num(h, "%.1f", x);
         exp_html_raw(h, "\" y=\"");
         exp_html_num(h, "%.1f", y + 16.0);
@@ -177,7 +190,9 @@ void exp_svg_line(exp_html *h, const char *id, const char *title, const char *de
     for (size_t i = 0; i < n; i++) {
         double x = LINE_L + step * (double)i;
         if (d[i].shown) {
-            exp_html_raw(h, "<circle class=\"point\" cx=\"");
+            exp_html_raw(h, "<circle class=\"point\"");
+            datum_key(h, &d[i]);
+            exp_html_raw(h, " cx=\"");
             exp_html_num(h, "%.1f", x);
             exp_html_raw(h, "\" cy=\"");
             exp_html_num(h, "%.1f", LINE_T + ph - ph * d[i].value / max);
@@ -187,7 +202,9 @@ void exp_svg_line(exp_html *h, const char *id, const char *title, const char *de
             exp_html_text(h, d[i].text);
             exp_html_raw(h, "</title></circle>");
         } else if (d[i].secret) {
-            exp_html_raw(h, "<text class=\"secret-txt\" x=\"");
+            exp_html_raw(h, "<text class=\"secret-txt\"");
+            datum_key(h, &d[i]);
+            exp_html_raw(h, " x=\"");
             exp_html_num(h, "%.1f", x);
             exp_html_raw(h, "\" y=\"");
             exp_html_num(h, "%.1f", LINE_T + ph - 6.0);
@@ -197,7 +214,9 @@ void exp_svg_line(exp_html *h, const char *id, const char *title, const char *de
             exp_html_text(h, d[i].text);
             exp_html_raw(h, "</title></text>");
         }
-        exp_html_raw(h, "<text x=\"");
+        exp_html_raw(h, "<text");
+        datum_key(h, &d[i]);
+        exp_html_raw(h, " x=\"");
         exp_html_num(h, "%.1f", x);
         exp_html_raw(h, "\" y=\"");
         exp_html_num(h, "%.1f", LINE_H - LINE_B + 18.0);

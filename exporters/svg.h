@@ -2,7 +2,8 @@
  * for a monthly trend. Every chart has a <title> and a <desc> referenced by aria-labelledby
  * and is meant to sit beside the table of its data (the text alternative for everyone).
  * A value that is withheld or absent draws no bar or point: its note ("secret statistique")
- * is written instead, and the value itself never enters the SVG.
+ * is written instead, and the value itself never enters the SVG. Every element drawn for a
+ * datum (its label, bar or point, value or note) carries the datum's data-key.
  */
 #ifndef EXP_SVG_H
 #define EXP_SVG_H
@@ -18,6 +19,8 @@ typedef struct exp_datum {
     int secret;        /* 1: withheld (marked "s" on a line chart); 0: published or absent */
     double value;      /* read only when shown */
     char text[40];     /* the value as printed ("48,3 %"), or the note when !shown */
+    char key[128];     /* the cell's data-key (report_cells.h), on every element drawn for
+                          this datum, so that a chart can be matched with its table; "": none */
 } exp_datum;
 
 /* Horizontal bars, one per datum, scaled to max (0: the largest shown value). id names the

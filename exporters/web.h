@@ -53,6 +53,14 @@ void exp_page_error(obs_request *rq, obs_response *rs, int status, const char *m
 /* The error page of a failure context (status from obs_status_http). */
 void exp_page_fail(obs_request *rq, obs_response *rs, const obs_err *e);
 
+/* 303 to the login page: "/connexion", or with expired 1 "/connexion?session=expiree", where
+ * the form says the session has ended and the form must be sent again. */
+void exp_redirect_login(obs_response *rs, int expired);
+
+/* The query value that exp_redirect_login(rs, 1) adds ("session=expiree"). */
+#define EXP_LOGIN_EXPIRED_PARAM "session"
+#define EXP_LOGIN_EXPIRED_VALUE "expiree"
+
 /* The months' names: "janvier" ... for 1..12 (NULL otherwise), and "janv." short forms. */
 const char *exp_month_name(int month);
 const char *exp_month_short(int month);
@@ -66,6 +74,11 @@ obs_status exp_session_open(PGconn *c, long long account_id, char sid[65], obs_e
 
 /* Delete the session whose id hashes to session_hash (hex). */
 obs_status exp_session_close(PGconn *c, const char *session_hash, obs_err *e);
+
+/* Delete the session whose id the request's cookie presents (OBS_SESSION_COOKIE), live or
+ * not; nothing when there is none or it is not one of ours. A login replaces the session the
+ * browser had: the old id stops working at once. */
+obs_status exp_session_close_presented(PGconn *c, obs_request *rq, obs_err *e);
 
 /* 1 when the client reached us over TLS: ISCGOBS_TLS=1, or X-Forwarded-Proto: https from
  * the reverse proxy (docs/html.md). Cookies are then marked Secure. */
@@ -83,8 +96,9 @@ void exp_audit(PGconn *c, long long account_id, const char *actor, const char *a
 
 /* Check the CSRF token of a submitted form on an unsafe request and promote the session
  * (obs_http_csrf_confirm). Returns 1 when the request may go on; 0 when rs holds the answer:
- * 403 page for a missing or wrong token (the session cookie alone never suffices), or the
- * login page's redirection when there is no session at all. */
+ * a 403 page for a missing or wrong token (the session cookie alone never suffices), or,
+ * when no session at all came with the form (none, expired, or logged out), a 303 to the
+ * login page saying so (exp_redirect_login with expired 1). */
 int exp_csrf_require(obs_request *rq, obs_response *rs, const char *token);
 
 /* ---- passwords (web_password.c) ---- */

@@ -164,3 +164,12 @@ void exp_page_fail(obs_request *rq, obs_response *rs, const obs_err *e)
     int status = obs_status_http(e->status);
     exp_page_error(rq, rs, status, e->msg[0] ? e->msg : "erreur interne");
 }
+
+void exp_redirect_login(obs_response *rs, int expired)
+{
+    obs_http_text(rs, 303, "text/plain; charset=utf-8", "Connexion requise.\n");
+    obs_http_add_header(rs, "Location",
+                        expired ? "/connexion?" EXP_LOGIN_EXPIRED_PARAM "=" EXP_LOGIN_EXPIRED_VALUE
+                                : "/connexion");
+    obs_http_add_header(rs, "Cache-Control", "no-store");
+}

@@ -149,9 +149,34 @@ obs_status exp_password_read_stdin(char *out, size_t cap, obs_err *e)
 static const char SQL_ACCOUNTS_NAMED[] =
     "SELECT id FROM account WHERE name = $1 AND disabled_at IS NULL";
 static const char SQL_SET_PASSWORD[] = "UPDATE account SET password_hash = $2 WHERE id = $1::bigint";
+/* A new password ends every web session of the account (a stolen session dies with the old
+ * password). */
+static const char SQL_END_SESSIONS[] = "DELETE FROM web_session WHERE account_id = $1::bigint";
 static const char SQL_AUDIT_PASSWD[] =
-    "INSERT INTO audit_log (account_id, actor, action, target, outcome)"
-    " VALUES ($1::bigint, 'cli', 'account.password', $2, 'ok')";
+    "INSERT INTO audit_log (account_id, actor, action, target, outcome, detail)"
+    " VALUES ($1::bigint, 'cli', 'account.password', $2, 'ok',"
+    "         jsonb_build_object('sessions_closed', $3::int))";
+
+typedef struct set_pw {
+    const char *id, *name, *phc;
+} set_pw;
+
+/* The password, the end of the account's sessions and the audit entry: one transaction. */
+static obs_status set_password_tx(PGconn *c, void *arg, obs_err *e)
+{
+    const set_pw *a = arg;
+    PGresult *r = NULL;
+    obs_status rc = obs_db_exec(c, SQL_SET_PASSWORD, 2, (const char *[]){a->id, a->phc}, NULL, e);
+    if (rc == OBS_OK)
+        rc = obs_db_exec(c, SQL_END_SESSIONS, 1, (const char *[]){a->id}, &r, e);
+    if (rc)
+        return rc;
+    const char *closed = PQcmdTuples(r);
+    rc = obs_db_exec(c, SQL_AUDIT_PASSWD, 3,
+                     (const char *[]){a->id, a->name, closed[0] ? closed : "0"}, NULL, e);
+    PQclear(r);
+    return rc;
+}
 
 obs_status exp_password_set(PGconn *c, const char *name, const char *password, obs_err *e)
 {
@@ -175,9 +200,9 @@ obs_status exp_password_set(PGconn *c, const char *name, const char *password, o
                         "plusieurs comptes actifs s'appellent %s : donnez-leur des noms distincts "
                         "(le nom sert d'identifiant de connexion)",
                         name);
-    rc = obs_db_exec(c, SQL_SET_PASSWORD, 2, (const char *[]){id, phc}, NULL, e);
-    if (rc == OBS_OK)
-        rc = obs_db_exec(c, SQL_AUDIT_PASSWD, 2, (const char *[]){id, name}, NULL, e);
+    set_pw a = {id, name, phc};
+    rc = obs_db_tx(c, set_password_tx, &a, e);
+    obs_wipe(phc, sizeof phc);
     return rc;
 }
 

@@ -37,21 +37,21 @@ static int parse_month(const char *s, int *year, int *month)
 }
 
 /* Shared by both reports: authenticate (for the navigation and the analysts' parts), build
- * the body with build, answer. */
-typedef obs_status (*report_fn)(PGconn *c, const int *args, const obs_principal *who,
+ * the body with fn, answer. */
+typedef obs_status (*report_fn)(PGconn *c, const int *args, const exp_page_ctx *ctx,
                                 obs_buf *body, char *title, size_t cap, obs_err *e);
 
-static obs_status national(PGconn *c, const int *a, const obs_principal *who, obs_buf *body,
+static obs_status national(PGconn *c, const int *a, const exp_page_ctx *ctx, obs_buf *body,
                            char *title, size_t cap, obs_err *e)
 {
-    (void)who;
+    (void)ctx;
     return exp_report_national(c, a[0], body, title, cap, e);
 }
 
-static obs_status monthly(PGconn *c, const int *a, const obs_principal *who, obs_buf *body,
+static obs_status monthly(PGconn *c, const int *a, const exp_page_ctx *ctx, obs_buf *body,
                           char *title, size_t cap, obs_err *e)
 {
-    return exp_report_monthly(c, a[0], a[1], who, body, title, cap, e);
+    return exp_report_monthly(c, a[0], a[1], ctx, body, title, cap, e);
 }
 
 static void report(obs_request *rq, obs_response *rs, report_fn fn, const int *args)
@@ -62,11 +62,13 @@ static void report(obs_request *rq, obs_response *rs, report_fn fn, const int *a
         exp_page_fail(rq, rs, &e);
         return;
     }
+    exp_page_ctx ctx;
+    exp_page_ctx_live(&ctx, rq);
     PGconn *c = obs_db_conn(&e);
     obs_buf body;
     obs_buf_init(&body, EXP_PAGE_MAX);
     char title[160];
-    if (c == NULL || fn(c, args, &rq->who, &body, title, sizeof title, &e)) {
+    if (c == NULL || fn(c, args, &ctx, &body, title, sizeof title, &e)) {
         obs_buf_free(&body);
         exp_page_fail(rq, rs, &e);
         return;
@@ -130,13 +132,47 @@ static const char *opt(int argc, char **argv, const char *name)
     return NULL;
 }
 
+/* Render one public report (month 0: the national one of year) as a standalone file
+ * out/NAME-PERIOD.html. OBS_ERR_NOT_FOUND when the period has no published figure. */
+static obs_status export_one(PGconn *c, const char *out, int year, int month, obs_err *e)
+{
+    exp_page_ctx ctx = {.who = NULL, .static_export = 1};
+    obs_buf body, page;
+    obs_buf_init(&body, EXP_PAGE_MAX);
+    obs_buf_init(&page, EXP_PAGE_MAX);
+    char title[160], path[1200];
+    obs_status rc = month ? exp_report_monthly(c, year, month, &ctx, &body, title, sizeof title, e)
+                          : exp_report_national(c, year, &body, title, sizeof title, e);
+    if (rc == OBS_OK && (rc = exp_page_render(&page, &ctx, title, body.data)) != OBS_OK)
+        obs_fail(e, rc, "E_NOMEM", "page trop grande ou mémoire insuffisante");
+    if (rc == OBS_OK) {
+        if (month)
+            snprintf(path, sizeof path, "%s/synthese-mensuelle-%04d-%02d.html", out, year % 10000,
+                     month % 100);
+        else
+            snprintf(path, sizeof path, "%s/etat-des-lieux-national-%04d.html", out, year % 10000);
+        FILE *f = fopen(path, "wb");
+        int written = f && fwrite(page.data, 1, page.len, f) == page.len;
+        if (f && fclose(f) != 0)
+            written = 0;
+        if (written)
+            fprintf(stderr, "page écrite : %s\n", path);
+        else
+            rc = obs_fail(e, OBS_ERR_IO, "E_IO", "impossible d'écrire %s", path);
+    }
+    obs_buf_free(&body);
+    obs_buf_free(&page);
+    return rc;
+}
+
 int exp_cmd_export_html(int argc, char **argv)
 {
     for (int i = 0; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0) {
             printf("usage: iscgobs export html --period AAAA|AAAA-MM [--out DOSSIER]\n"
                    "Écrit les pages publiques (secret statistique appliqué) en fichiers HTML\n"
-                   "autonomes : AAAA -> état des lieux national, AAAA-MM -> synthèse mensuelle.\n");
+                   "autonomes : AAAA -> l'état des lieux national de l'année et la synthèse\n"
+                   "mensuelle de chacun de ses mois publiés ; AAAA-MM -> la synthèse de ce mois.\n");
             return 0;
         }
     const char *period = opt(argc, argv, "--period"), *out = opt(argc, argv, "--out");
@@ -151,42 +187,30 @@ int exp_cmd_export_html(int argc, char **argv)
     obs_err_clear(&e);
     obs_config cfg;
     PGconn *c = NULL;
-    obs_buf body, page;
-    obs_buf_init(&body, EXP_PAGE_MAX);
-    obs_buf_init(&page, EXP_PAGE_MAX);
-    char title[160], path[1200];
     obs_status rc = obs_config_load(&cfg, &e);
     if (rc == OBS_OK)
         rc = ref_init(&e);
     if (rc == OBS_OK && (c = obs_db_open(cfg.database_url, &e)) == NULL)
         rc = OBS_ERR_DB;
+    if (rc == OBS_OK && mkdir(out, 0755) != 0 && errno != EEXIST)
+        rc = obs_fail(&e, OBS_ERR_IO, "E_IO", "impossible de créer %s", out);
     if (rc == OBS_OK)
-        rc = month ? exp_report_monthly(c, year, month, NULL, &body, title, sizeof title, &e)
-                   : exp_report_national(c, year, &body, title, sizeof title, &e);
-    exp_page_ctx ctx = {.who = NULL, .static_export = 1};
-    if (rc == OBS_OK && (rc = exp_page_render(&page, &ctx, title, body.data)) != OBS_OK)
-        obs_fail(&e, rc, "E_NOMEM", "page trop grande ou mémoire insuffisante");
-    if (rc == OBS_OK) {
-        if (mkdir(out, 0755) != 0 && errno != EEXIST)
-            rc = obs_fail(&e, OBS_ERR_IO, "E_IO", "impossible de créer %s", out);
-    }
-    if (rc == OBS_OK) {
-        snprintf(path, sizeof path, "%s/%s-%s.html", out,
-                 month ? "synthese-mensuelle" : "etat-des-lieux-national", period);
-        FILE *f = fopen(path, "wb");
-        if (f == NULL || fwrite(page.data, 1, page.len, f) != page.len || fclose(f) != 0) {
-            if (f)
-                fclose(f);
-            rc = obs_fail(&e, OBS_ERR_IO, "E_IO", "impossible d'écrire %s", path);
+        rc = export_one(c, out, year, month, &e);
+    /* A year: also each of its months that has published figures (the others, not begun or
+     * without any grid, have no page, as GET /rapports/mensuel answers 404 for them). */
+    for (int m = 1; rc == OBS_OK && month == 0 && m <= 12; m++) {
+        obs_err em;
+        obs_err_clear(&em);
+        obs_status r = export_one(c, out, year, m, &em);
+        if (r != OBS_OK && r != OBS_ERR_NOT_FOUND) {
+            e = em;
+            rc = r;
         }
     }
     obs_db_close(c);
-    obs_buf_free(&body);
-    obs_buf_free(&page);
     if (rc) {
         fprintf(stderr, "iscgobs: %s [%s]\n", e.msg, e.code);
         return 1;
     }
-    fprintf(stderr, "page écrite : %s\n", path);
     return 0;
 }

@@ -47,6 +47,18 @@ obs_status exp_session_close(PGconn *c, const char *session_hash, obs_err *e)
     return obs_db_exec_prepared(c, SQL_SESSION_DEL, 1, (const char *[]){session_hash}, NULL, e);
 }
 
+obs_status exp_session_close_presented(PGconn *c, obs_request *rq, obs_err *e)
+{
+    const char *sid = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, OBS_SESSION_COOKIE);
+    if (sid == NULL || strlen(sid) != 64 || strspn(sid, "0123456789abcdef") != 64)
+        return OBS_OK;
+    uint8_t hash[32];
+    char hex[65];
+    obs_sha256(sid, 64, hash);
+    obs_hex(hash, sizeof hash, hex);
+    return exp_session_close(c, hex, e);
+}
+
 int exp_request_tls(obs_request *rq)
 {
     const char *tls = getenv("ISCGOBS_TLS");
@@ -89,8 +101,7 @@ int exp_csrf_require(obs_request *rq, obs_response *rs, const char *token)
     if (obs_http_csrf_confirm(rq, token))
         return 1;
     if (!rq->pending.session) {
-        exp_page_error(rq, rs, 401, "Votre session a expiré ou vous n'êtes pas connecté : "
-                                    "reconnectez-vous.");
+        exp_redirect_login(rs, 1); /* no session came with the form: log in again */
         return 0;
     }
     exp_page_error(rq, rs, 403, "Formulaire refusé : le jeton de sécurité (CSRF) est absent ou "

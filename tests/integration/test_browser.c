@@ -2,7 +2,8 @@
  * WebDriver HTTP API from C (libcurl + jansson): the national report of a demo year shows the
  * published protected headline figures; screenshots of both reports are not blank; a post
  * logs in with the form, uploads a grid through the file input and sees the acceptance, then
- * an invalid grid and sees its report.
+ * an invalid grid and sees its report; the same form stripped of its CSRF field is refused
+ * (403) and stores nothing.
  *
  * Chromium and chromedriver are Debian's `chromium` and `chromium-driver`, installed by
  * scripts/test.sh (DEPS_EXTRA). Without them the test is skipped, unless IT_BROWSER=required
@@ -435,12 +436,80 @@ static void test_post_upload_in_browser(void **state)
     free(text);
 }
 
+/* The post's months as GET /api/v1/grids/{post} tells them (versions, reception times):
+ * unchanged means nothing was stored. Owned string. */
+static char *grids_state(void)
+{
+    char path[80];
+    snprintf(path, sizeof path, "/api/v1/grids/%s", post);
+    it_resp r;
+    it_http(&S, "GET", path, tok_post, NULL, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    char *state = strdup(r.body);
+    it_resp_free(&r);
+    return state;
+}
+
+/* Run a script in the page; returns its value (owned by the caller). */
+static json_t *script(const char *js)
+{
+    json_t *v = wd("POST", "/execute/sync", json_pack("{s:s,s:[]}", "script", js, "args"), 1);
+    assert_non_null(v);
+    return v;
+}
+
+/* The upload form without its CSRF field (removed from the page by a script, as a forged
+ * form would lack it), sent by the real browser with the post's session cookie: the answer is
+ * the 403 refusal page and nothing is stored. Runs after test_post_upload_in_browser (the
+ * browser holds the post's session). */
+static void test_csrf_refused_in_browser(void **state)
+{
+    (void)state;
+    NEED_BROWSER();
+    char *before = grids_state();
+    go("/poste");
+    char id[128], file[900], option[64];
+    assert_true(find("#depot form", id)); /* still logged in */
+    snprintf(file, sizeof file, "%s/forged.csv", S.dir);
+    FILE *f = fopen(file, "w"); /* a new grid: a new version if it were accepted */
+    fprintf(f, HEADER "%s-02;Durand Lea;1990;F;;VICTIME;POL_ACCUEIL;NON;VIOL_CONJ;;BUREAU;\n",
+            upload_month);
+    fclose(f);
+    snprintf(option, sizeof option, "#mois option[value='%s']", upload_month);
+    click(option);
+    type("#grille", file);
+    json_t *v = script("document.querySelectorAll('#depot form input[name=csrf]')"
+                       ".forEach(function (e) { e.remove(); });"
+                       "return document.querySelectorAll('#depot form input[name=csrf]').length;");
+    assert_int_equal(json_integer_value(v), 0);
+    json_decref(v);
+    submit("#bouton-deposer");
+    v = script("var n = performance.getEntriesByType('navigation')[0];"
+               "return [n ? n.responseStatus : 0, document.querySelector('h1').textContent,"
+               "        document.querySelector('main').textContent,"
+               "        document.querySelector('#resultat') === null];");
+    long status = (long)json_integer_value(json_array_get(v, 0));
+    const char *h1 = json_string_value(json_array_get(v, 1));
+    const char *text = json_string_value(json_array_get(v, 2));
+    fprintf(stderr, "form without its CSRF field: %ld, \"%s\"\n", status, h1 ? h1 : "");
+    assert_int_equal(status, 403);
+    assert_string_equal(h1, "Accès refusé");
+    assert_non_null(strstr(text, "CSRF"));
+    assert_true(json_is_true(json_array_get(v, 3))); /* no outcome of an upload */
+    json_decref(v);
+    char *after = grids_state();
+    assert_string_equal(after, before);
+    free(before);
+    free(after);
+}
+
 int main(void)
 {
     xmlInitParser();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_national_report),
         cmocka_unit_test(test_post_upload_in_browser),
+        cmocka_unit_test(test_csrf_refused_in_browser),
     };
     int failed = cmocka_run_group_tests(tests, setup, teardown);
     xmlCleanupParser();

@@ -1,6 +1,7 @@
 /* web_client.h: what the web page tests share (included by test_html.c, test_browser.c):
- * an HTTP client that keeps cookies and headers, strict XML checks of pages, the demo year
- * they load, and reading cells out of a page. Header-only (static functions): the Makefile
+ * an HTTP client that keeps cookies and headers, checks of pages (strict XML, unique ids,
+ * labels bound to controls, charts beside the table of their data, nothing external), the
+ * demo year they load, and reading cells out of a page. Header-only (static functions): the Makefile
  * builds each integration test from one file plus harness.c. */
 #ifndef IT_WEB_CLIENT_H
 #define IT_WEB_CLIENT_H
@@ -168,7 +169,188 @@ WEB_FN xmlDocPtr page_parse(const char *page, size_t len)
     return d;
 }
 
-/* A page is well-formed, has no script and no external resource (no absolute or
+/* The ids of a page (walk_ids fills them, in document order). */
+typedef struct page_ids {
+    xmlNodePtr *node; /* the element carrying ids[i] */
+    char **id;        /* xmlGetProp copies (xmlFree) */
+    size_t n, cap;
+} page_ids;
+
+WEB_FN void walk_ids(xmlNodePtr n, page_ids *ids)
+{
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        xmlChar *id = xmlGetProp(n, (const xmlChar *)"id");
+        if (id) {
+            if (ids->n == ids->cap) {
+                ids->cap = ids->cap ? 2 * ids->cap : 64;
+                ids->node = realloc(ids->node, ids->cap * sizeof *ids->node);
+                ids->id = realloc(ids->id, ids->cap * sizeof *ids->id);
+            }
+            ids->node[ids->n] = n;
+            ids->id[ids->n++] = (char *)id;
+        }
+        walk_ids(n->children, ids);
+    }
+}
+
+/* Every label's for= names a form control of the page. */
+WEB_FN int check_labels(const char *what, xmlNodePtr n, const page_ids *ids)
+{
+    static const char *const controls[] = {"input",  "select", "textarea", "button",
+                                           "meter", "output", "progress"};
+    int bad = 0;
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        xmlChar *f = strcmp((const char *)n->name, "label") == 0
+                         ? xmlGetProp(n, (const xmlChar *)"for")
+                         : NULL;
+        if (f) {
+            xmlNodePtr target = NULL;
+            for (size_t i = 0; i < ids->n && target == NULL; i++)
+                if (strcmp(ids->id[i], (const char *)f) == 0)
+                    target = ids->node[i];
+            int control = 0;
+            for (size_t i = 0; target && i < sizeof controls / sizeof *controls; i++)
+                control |= strcmp((const char *)target->name, controls[i]) == 0;
+            xmlChar *type = target ? xmlGetProp(target, (const xmlChar *)"type") : NULL;
+            if (type && strcmp((const char *)type, "hidden") == 0)
+                control = 0;
+            xmlFree(type);
+            if (!control) {
+                fprintf(stderr, "%s: <label for=\"%s\"> names %s\n", what, (const char *)f,
+                        target ? (const char *)target->name : "no element");
+                bad++;
+            }
+            xmlFree(f);
+        }
+        bad += check_labels(what, n->children, ids);
+    }
+    return bad;
+}
+
+/* HTML rules the XML parser does not know: ids are unique in the page (SVG ones included),
+ * and a label's for= names an existing form control. Returns the number of problems. */
+WEB_FN int page_check_ids(const char *what, xmlDocPtr d)
+{
+    page_ids ids = {0};
+    int bad = 0;
+    walk_ids(xmlDocGetRootElement(d), &ids);
+    for (size_t i = 0; i < ids.n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(ids.id[i], ids.id[j]) == 0) {
+                fprintf(stderr, "%s: id \"%s\" used twice (<%s>, <%s>)\n", what, ids.id[i],
+                        (const char *)ids.node[j]->name, (const char *)ids.node[i]->name);
+                bad++;
+                break;
+            }
+    bad += check_labels(what, xmlDocGetRootElement(d), &ids);
+    for (size_t i = 0; i < ids.n; i++)
+        xmlFree(ids.id[i]);
+    free(ids.id);
+    free(ids.node);
+    return bad;
+}
+
+/* A set of data-key values (xmlGetProp copies). */
+typedef struct key_set {
+    char **k;
+    size_t n, cap;
+} key_set;
+
+WEB_FN void key_set_add(key_set *s, xmlChar *k)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 32;
+        s->k = realloc(s->k, s->cap * sizeof *s->k);
+    }
+    s->k[s->n++] = (char *)k;
+}
+
+WEB_FN int key_set_has(const key_set *s, const char *k)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->k[i], k) == 0)
+            return 1;
+    return 0;
+}
+
+WEB_FN void key_set_free(key_set *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        xmlFree(s->k[i]);
+    free(s->k);
+    memset(s, 0, sizeof *s);
+}
+
+/* The data-key values of n, its siblings and their descendants into s: all of them
+ * (in_table 0), or only those inside a <table> (in_table 1; inside: n is already in one). */
+WEB_FN void collect_keys(xmlNodePtr n, int in_table, int inside, key_set *s)
+{
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        int here = inside || strcmp((const char *)n->name, "table") == 0;
+        xmlChar *k = xmlGetProp(n, (const xmlChar *)"data-key");
+        if (k && (!in_table || here))
+            key_set_add(s, k);
+        else
+            xmlFree(k);
+        collect_keys(n->children, in_table, here, s);
+    }
+}
+
+/* Every chart sits in a <div class="graphique"> whose table holds every datum it draws: each
+ * data-key found in the <svg> is also in a table of that div (the chart's text alternative is
+ * complete). A chart without any data-key is a problem too (nothing could be checked). */
+WEB_FN int check_charts(const char *what, xmlNodePtr n)
+{
+    int bad = 0;
+    for (; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        if (strcmp((const char *)n->name, "svg") != 0) {
+            bad += check_charts(what, n->children);
+            continue;
+        }
+        xmlChar *id = NULL;
+        for (xmlNodePtr t = n->children; t && id == NULL; t = t->next)
+            if (t->type == XML_ELEMENT_NODE && strcmp((const char *)t->name, "title") == 0)
+                id = xmlGetProp(t, (const xmlChar *)"id");
+        const char *chart = id ? (const char *)id : "(svg)";
+        xmlNodePtr box = n->parent;
+        for (; box && box->type == XML_ELEMENT_NODE; box = box->parent) {
+            xmlChar *cls = xmlGetProp(box, (const xmlChar *)"class");
+            int found = cls && strcmp((const char *)cls, "graphique") == 0;
+            xmlFree(cls);
+            if (found)
+                break;
+        }
+        key_set drawn = {0}, table = {0};
+        collect_keys(n->children, 0, 0, &drawn);
+        if (box && box->type == XML_ELEMENT_NODE)
+            collect_keys(box->children, 1, 0, &table);
+        if (drawn.n == 0) {
+            fprintf(stderr, "%s: chart %s has no data-key\n", what, chart);
+            bad++;
+        }
+        size_t missing = 0;
+        for (size_t i = 0; i < drawn.n; i++)
+            if (!key_set_has(&table, drawn.k[i]) && missing++ == 0)
+                fprintf(stderr, "%s: chart %s draws %s, absent from the table beside it\n",
+                        what, chart, drawn.k[i]);
+        bad += missing > 0;
+        key_set_free(&drawn);
+        key_set_free(&table);
+        xmlFree(id);
+    }
+    return bad;
+}
+
+/* A page is well-formed, has unique ids and labels bound to controls, charts beside the
+ * table of all their data, no script and no external resource (no absolute or
  * protocol-relative src/href, no url() in styles). Returns the number of problems. */
 WEB_FN int page_check(const char *what, const char *page, size_t len)
 {
@@ -177,6 +359,9 @@ WEB_FN int page_check(const char *what, const char *page, size_t len)
     if (d == NULL) {
         fprintf(stderr, "%s: not well-formed\n", what);
         bad++;
+    } else {
+        bad += page_check_ids(what, d);
+        bad += check_charts(what, xmlDocGetRootElement(d));
     }
     xmlFreeDoc(d);
     static const char *const forbidden[] = {"src=\"http", "href=\"http", "src=\"//", "href=\"//",
@@ -193,7 +378,8 @@ WEB_FN int page_check(const char *what, const char *page, size_t len)
     return bad;
 }
 
-/* Every element with a data-key attribute: callback(key, data-value or NULL, class, text). */
+/* Every value of the page (a <span> with a data-key attribute; charts also carry the keys of
+ * what they draw, see check_charts): callback(key, data-value or NULL, class, text). */
 typedef void (*cell_cb)(void *ctx, const char *key, const char *value, const char *cls,
                         const char *text);
 WEB_FN size_t page_cells(const char *page, size_t len, cell_cb cb, void *ctx)
@@ -202,7 +388,7 @@ WEB_FN size_t page_cells(const char *page, size_t len, cell_cb cb, void *ctx)
     if (d == NULL)
         return 0;
     xmlXPathContextPtr x = xmlXPathNewContext(d);
-    xmlXPathObjectPtr o = xmlXPathEvalExpression((const xmlChar *)"//*[@data-key]", x);
+    xmlXPathObjectPtr o = xmlXPathEvalExpression((const xmlChar *)"//*[local-name()='span'][@data-key]", x);
     size_t n = o && o->nodesetval ? (size_t)o->nodesetval->nodeNr : 0;
     for (size_t i = 0; i < n; i++) {
         xmlNodePtr node = o->nodesetval->nodeTab[i];

@@ -103,6 +103,8 @@ static void test_svg(void **state)
     snprintf(d[0].text, sizeof d[0].text, "31,4 %%");
     snprintf(d[1].text, sizeof d[1].text, "secret statistique");
     snprintf(d[2].text, sizeof d[2].text, "0,0 %%");
+    snprintf(d[0].key, sizeof d[0].key, "K.publie");
+    snprintf(d[1].key, sizeof d[1].key, "K.secret");
     char *s = WRITE(exp_svg_bars(h, "g-x", "Titre", "Description", d, 3, 0));
     xmlDocPtr doc = xmlReadMemory(s, (int)strlen(s), "s.svg", "UTF-8", XML_PARSE_NONET);
     assert_non_null(doc);
@@ -117,6 +119,14 @@ static void test_svg(void **state)
     for (const char *p = s; (p = strstr(p, "<rect")) != NULL; p++)
         bars++;
     assert_int_equal(bars, 2);
+    /* Each datum's elements carry its key (label and value or note; a bar when published). */
+    assert_non_null(strstr(s, "<rect class=\"barre\" data-key=\"K.publie\""));
+    assert_non_null(strstr(s, "<text class=\"secret-txt\" data-key=\"K.secret\""));
+    assert_null(strstr(s, "<rect class=\"barre\" data-key=\"K.secret\""));
+    size_t keyed = 0;
+    for (const char *p = s; (p = strstr(p, "data-key=\"K.")) != NULL; p++)
+        keyed++;
+    assert_int_equal(keyed, 5); /* label + bar + value, label + note; none for the third */
     free(s);
     s = WRITE(exp_svg_line(h, "g-l", "Courbe", "Desc", d, 3, 1));
     doc = xmlReadMemory(s, (int)strlen(s), "l.svg", "UTF-8", XML_PARSE_NONET);
