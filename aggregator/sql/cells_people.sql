@@ -137,6 +137,11 @@ ccell AS (
            sum(n) FILTER (WHERE code = '_T') OVER (PARTITION BY post, freq, pstart) AS total
     FROM ccs
 ),
+-- the observation status of each period, computed once per period rather than per cell
+ps AS (
+    SELECT freq, pstart, agg_obs_status(pstart, freq, $5::int) AS st
+    FROM (SELECT DISTINCT freq, pstart FROM gp) x
+),
 cells AS (
     -- NB_PERSONNES: total and every breakdown; PART_PERSONNES: every breakdown
     SELECT post, freq, pstart, m.mesure, d, code, n AS num,
@@ -169,5 +174,5 @@ SELECT post AS area, agg_period_code(pstart, freq) AS period, mesure,
        CASE WHEN d = 7 THEN code ELSE '_T' END AS mode,
        'P'::char AS lvl, freq, pstart, num::bigint AS num, den::bigint AS den,
        agg_value(mesure, num::bigint, den::bigint) AS value, 1 AS nposts,
-       agg_obs_status(pstart, freq, $5::int) AS obs_status
-FROM cells
+       ps.st AS obs_status
+FROM cells JOIN ps USING (freq, pstart)
