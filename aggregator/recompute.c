@@ -49,27 +49,33 @@ static const char SQL_WINDOW[] =
     "       WHERE period >= $1::date AND period < $2::date"
     "       GROUP BY date_trunc('year', period)) y";
 
-/* Area rows: sums of the post rows (nposts = how many), one pass with grouping sets. */
-static const char SQL_AREAS[] =
+/* Area rows, level by level: départements as sums of their posts' rows, régions as sums of
+ * their départements', FR as the sum of the régions' (sums of sums: the same numbers as
+ * summing the posts each time, from ever fewer rows). nposts adds up the same way. The
+ * observation status is the same for every row of a period, written just before. */
+#define AREA_SUM_COLS(lvl)                                                                    \
+    " i.period, i.mesure, i.sexe, i.age, i.statut, i.origine, i.problematique, i.partenaire,"  \
+    " i.mode, " lvl ", i.freq, i.pstart, sum(i.num)::bigint, sum(i.den)::bigint,"            \
+    " agg_value(i.mesure, sum(i.num)::bigint, sum(i.den)::bigint), sum(i.nposts)::int,"       \
+    " max(i.obs_status)"
+#define AREA_GROUP                                                                            \
+    " GROUP BY 1, i.period, i.mesure, i.sexe, i.age, i.statut, i.origine, i.problematique,"   \
+    " i.partenaire, i.mode, i.freq, i.pstart"
+static const char SQL_AREAS_D[] =
     "INSERT INTO indicator (" ALLCOLS ")"
-    " SELECT CASE WHEN GROUPING(p.dep) = 0 THEN 'D' || p.dep"
-    "             WHEN GROUPING(r.region) = 0 THEN 'R' || r.region ELSE 'FR' END,"
-    "   i.period, i.mesure, i.sexe, i.age, i.statut, i.origine, i.problematique, i.partenaire,"
-    "   i.mode,"
-    "   CASE WHEN GROUPING(p.dep) = 0 THEN 'D' WHEN GROUPING(r.region) = 0 THEN 'R'"
-    "        ELSE 'N' END::char,"
-    "   i.freq, i.pstart, sum(i.num)::bigint, sum(i.den)::bigint,"
-    "   agg_value(i.mesure, sum(i.num)::bigint, sum(i.den)::bigint), count(*)::int,"
-    "   max(i.obs_status)" /* the same for every post row of a period, written just before */
-    " FROM indicator i JOIN post p ON p.code = i.area JOIN ref_departement r ON r.code = p.dep"
-    " WHERE i.lvl = 'P' AND i.pstart >= $1::date AND i.pstart < $2::date"
-    " GROUP BY GROUPING SETS ("
-    "   (p.dep, i.period, i.mesure, i.sexe, i.age, i.statut, i.origine, i.problematique,"
-    "    i.partenaire, i.mode, i.freq, i.pstart),"
-    "   (r.region, i.period, i.mesure, i.sexe, i.age, i.statut, i.origine, i.problematique,"
-    "    i.partenaire, i.mode, i.freq, i.pstart),"
-    "   (i.period, i.mesure, i.sexe, i.age, i.statut, i.origine, i.problematique,"
-    "    i.partenaire, i.mode, i.freq, i.pstart))";
+    " SELECT 'D' || p.dep," AREA_SUM_COLS("'D'")
+    " FROM indicator i JOIN post p ON p.code = i.area"
+    " WHERE i.lvl = 'P' AND i.pstart >= $1::date AND i.pstart < $2::date" AREA_GROUP;
+static const char SQL_AREAS_R[] =
+    "INSERT INTO indicator (" ALLCOLS ")"
+    " SELECT 'R' || r.region," AREA_SUM_COLS("'R'")
+    " FROM indicator i JOIN ref_departement r ON 'D' || r.code = i.area"
+    " WHERE i.lvl = 'D' AND i.pstart >= $1::date AND i.pstart < $2::date" AREA_GROUP;
+static const char SQL_AREAS_N[] =
+    "INSERT INTO indicator (" ALLCOLS ")"
+    " SELECT 'FR'," AREA_SUM_COLS("'N'")
+    " FROM indicator i"
+    " WHERE i.lvl = 'R' AND i.pstart >= $1::date AND i.pstart < $2::date" AREA_GROUP;
 
 static const char SQL_GEN_BUMP[] =
     "INSERT INTO agg_generation AS g (year, gen)"
@@ -147,7 +153,11 @@ static obs_status recompute_tx(PGconn *c, void *arg, obs_err *e)
     for (size_t i = 0; rc == OBS_OK && i < OBS_ARRAY_LEN(POST_QUERIES); i++)
         rc = insert_posts(c, POST_QUERIES[i], from, to, e);
     if (rc == OBS_OK)
-        rc = obs_db_exec(c, SQL_AREAS, 2, range, NULL, e);
+        rc = obs_db_exec(c, SQL_AREAS_D, 2, range, NULL, e);
+    if (rc == OBS_OK)
+        rc = obs_db_exec(c, SQL_AREAS_R, 2, range, NULL, e);
+    if (rc == OBS_OK)
+        rc = obs_db_exec(c, SQL_AREAS_N, 2, range, NULL, e);
     if (rc == OBS_OK)
         rc = obs_db_exec(c, SQL_GEN_BUMP, 2, (const char *[]){ys0, ys1}, NULL, e);
     return rc;
