@@ -675,44 +675,72 @@ static unsigned rnd(unsigned n)
  * ndeps départements of the reference list, their régions and FR; 12 months, 4 quarters, the
  * year. Values are drawn per post and month (at most scale persons) and added up, so every
  * relation holds exactly; quarters and years of persons are sums too (harmless: the time
- * relations are not used for persons). Counts NB_PERSONNES by SEXE, AGE, STATUT, ORIGINE,
- * PROBLEMATIQUE; NB_CONTACTS by MODE; NB_NOUVELLES; PART_PERSONNES by SEXE. */
+ * relations are not used for persons). The measures and breakdowns of the stored table:
+ * NB_PERSONNES and PART_PERSONNES by every dimension, NB_CONTACTS and PART_CONTACTS by MODE,
+ * NB_NOUVELLES, PART_NSP_SS, PART_INCONNUS_SS, PART_ORIENTEES, PART_MINEURS. */
 typedef struct item {
-    const char *mesure;
-    int dim;   /* -1: all _T */
-    int list;  /* ref_list of the codes */
+    const char *mesure; /* NULL: a number no count publishes (hidden) */
+    int dim;            /* -1: all _T */
+    int list;           /* ref_list of the codes */
     size_t code;
+    int hidden;         /* HID_NSP, HID_NON, HID_ORIENTEES, or 0 */
 } item;
+
+enum { HID_NSP = 1, HID_NON, HID_ORIENTEES };
 
 static size_t make_items(item *it, size_t cap)
 {
     static const struct {
         int dim, list;
-    } parts[] = {{AGG_SEXE, REF_SEXE},       {AGG_AGE, REF_AGE},
-                 {AGG_STATUT, REF_STATUT},   {AGG_ORIGINE, REF_ORIGINE},
-                 {AGG_PROBLEMATIQUE, REF_PROBLEMATIQUE}};
+    } parts[] = {{AGG_SEXE, REF_SEXE},         {AGG_AGE, REF_AGE},
+                 {AGG_STATUT, REF_STATUT},     {AGG_ORIGINE, REF_ORIGINE},
+                 {AGG_PROBLEMATIQUE, REF_PROBLEMATIQUE}, {AGG_PARTENAIRE, REF_PARTENAIRE}};
     size_t n = 0;
-    it[n++] = (item){"NB_PERSONNES", -1, 0, 0};
+    it[n++] = (item){"NB_PERSONNES", -1, 0, 0, 0};
     for (size_t p = 0; p < OBS_ARRAY_LEN(parts); p++)
         for (size_t c = 0; c < ref_count((ref_list)parts[p].list); c++)
-            it[n++] = (item){"NB_PERSONNES", parts[p].dim, parts[p].list, c};
-    it[n++] = (item){"NB_CONTACTS", -1, 0, 0};
+            it[n++] = (item){"NB_PERSONNES", parts[p].dim, parts[p].list, c, 0};
+    it[n++] = (item){"NB_CONTACTS", -1, 0, 0, 0};
     for (size_t c = 0; c < ref_count(REF_MODE); c++)
-        it[n++] = (item){"NB_CONTACTS", AGG_MODE, REF_MODE, c};
-    it[n++] = (item){"NB_NOUVELLES", -1, 0, 0};
+        it[n++] = (item){"NB_CONTACTS", AGG_MODE, REF_MODE, c, 0};
+    it[n++] = (item){"NB_NOUVELLES", -1, 0, 0, 0};
+    for (int h = HID_NSP; h <= HID_ORIENTEES; h++)
+        it[n++] = (item){NULL, -1, 0, 0, h};
     assert_true(n <= cap);
     return n;
 }
 
+/* The index of an item: a count's (mesure, dim, code), or a hidden number. */
+static size_t item_at(const item *it, size_t nit, const char *mesure, int dim, const char *code,
+                      int hidden)
+{
+    for (size_t x = 0; x < nit; x++)
+        if (hidden ? it[x].hidden == hidden
+                   : it[x].mesure && strcmp(it[x].mesure, mesure) == 0 && it[x].dim == dim &&
+                         (dim < 0 || strcmp(ref_at((ref_list)it[x].list, it[x].code)->code,
+                                            code) == 0))
+            return x;
+    fail_msg("no item %s", mesure ? mesure : "(hidden)");
+    return 0;
+}
+
 /* Fill one post-month: partitions split the persons, the multi-response cells are drawn
- * independently, contacts add up over modes. */
+ * independently (PARTENAIRE: the first two codes share the oriented persons out, the others
+ * are subsets of the first's, so the oriented persons are their union), contacts add up over
+ * modes. */
 static void draw_leaf(const item *it, size_t nit, double *v, unsigned scale)
 {
-    double persons = rnd(scale + 1), contacts = 0;
+    double persons = rnd(scale + 1), contacts = 0, orientees = 0;
     size_t j = 0;
     while (j < nit) {
         if (it[j].dim < 0) {
-            if (strcmp(it[j].mesure, "NB_PERSONNES") == 0)
+            if (it[j].hidden == HID_NSP)
+                v[j] = rnd((unsigned)persons + 1);
+            else if (it[j].hidden == HID_NON)
+                v[j] = rnd((unsigned)(persons - v[j - 1]) + 1);
+            else if (it[j].hidden == HID_ORIENTEES)
+                v[j] = orientees;
+            else if (strcmp(it[j].mesure, "NB_PERSONNES") == 0)
                 v[j] = persons;
             else if (strcmp(it[j].mesure, "NB_NOUVELLES") == 0)
                 v[j] = rnd((unsigned)persons + 1);
@@ -725,6 +753,12 @@ static void draw_leaf(const item *it, size_t nit, double *v, unsigned scale)
         if (it[j].dim == AGG_PROBLEMATIQUE) {
             for (size_t x = j; x < end; x++)
                 v[x] = rnd((unsigned)persons / 2 + 1);
+        } else if (it[j].dim == AGG_PARTENAIRE) {
+            orientees = rnd((unsigned)persons + 1);
+            v[j] = rnd((unsigned)orientees + 1);
+            v[j + 1] = orientees - v[j];
+            for (size_t x = j + 2; x < end; x++)
+                v[x] = rnd(4) ? 0 : rnd((unsigned)v[j] + 1);
         } else if (it[j].dim == AGG_MODE) {
             for (size_t x = j; x < end; x++)
                 contacts += v[x] = rnd(scale / 2 + 1);
@@ -738,7 +772,7 @@ static void draw_leaf(const item *it, size_t nit, double *v, unsigned scale)
         j = end;
     }
     for (size_t x = 0; x < nit; x++)
-        if (it[x].dim < 0 && strcmp(it[x].mesure, "NB_CONTACTS") == 0)
+        if (it[x].mesure && it[x].dim < 0 && strcmp(it[x].mesure, "NB_CONTACTS") == 0)
             v[x] = contacts;
 }
 
@@ -756,7 +790,7 @@ static void period_code(int p, char *out, size_t cap)
 
 static void gen_year(table *t, size_t ndeps, unsigned scale)
 {
-    item it[64];
+    item it[96];
     size_t nit = make_items(it, OBS_ARRAY_LEN(it));
     size_t nreg = ref_region_count(), nposts = 0;
     if (ndeps > ref_dep_count())
@@ -808,6 +842,14 @@ static void gen_year(table *t, size_t ndeps, unsigned scale)
         for (size_t x = 0; x < (size_t)NPER * nit; x++)
             val[parent[a] * NPER * nit + x] += val[a * NPER * nit + x];
 
+    size_t persons = item_at(it, nit, "NB_PERSONNES", -1, NULL, 0);
+    size_t contacts = item_at(it, nit, "NB_CONTACTS", -1, NULL, 0);
+    size_t lt15 = item_at(it, nit, "NB_PERSONNES", AGG_AGE, "Y_LT15", 0);
+    size_t y15 = item_at(it, nit, "NB_PERSONNES", AGG_AGE, "Y15T17", 0);
+    size_t agu = item_at(it, nit, "NB_PERSONNES", AGG_AGE, "_U", 0);
+    size_t nsp = item_at(it, nit, NULL, 0, NULL, HID_NSP);
+    size_t non = item_at(it, nit, NULL, 0, NULL, HID_NON);
+    size_t ori = item_at(it, nit, NULL, 0, NULL, HID_ORIENTEES);
     for (size_t a = 0; a < narea; a++) {
         if (!used[a])
             continue;
@@ -816,14 +858,24 @@ static void gen_year(table *t, size_t ndeps, unsigned scale)
             period_code(p, per, sizeof per);
             const double *v = &val[(a * NPER + (size_t)p) * nit];
             for (size_t x = 0; x < nit; x++) {
+                if (it[x].hidden)
+                    continue;
                 bd[0] = '\0';
                 if (it[x].dim >= 0)
                     snprintf(bd, sizeof bd, "%s=%s", dims[it[x].dim],
                              ref_at((ref_list)it[x].list, it[x].code)->code);
                 add(t, it[x].mesure, code[a], per, bd, v[x]);
-                if (it[x].dim == AGG_SEXE)
-                    add_pct(t, "PART_PERSONNES", code[a], per, bd, (long)v[x], (long)v[0]);
+                if (it[x].dim >= 0)
+                    add_pct(t, it[x].dim == AGG_MODE ? "PART_CONTACTS" : "PART_PERSONNES",
+                            code[a], per, bd, (long)v[x],
+                            (long)v[it[x].dim == AGG_MODE ? contacts : persons]);
             }
+            long np = (long)v[persons];
+            add_pct(t, "PART_NSP_SS", code[a], per, "", (long)v[nsp], np);
+            add_pct(t, "PART_INCONNUS_SS", code[a], per, "", (long)v[non], np - (long)v[nsp]);
+            add_pct(t, "PART_ORIENTEES", code[a], per, "", (long)v[ori], np);
+            add_pct(t, "PART_MINEURS", code[a], per, "", (long)(v[lt15] + v[y15]),
+                    np - (long)v[agu]);
         }
     }
     free(val);
@@ -873,21 +925,60 @@ static void test_deterministic(void **state)
     free(t.v);
 }
 
-/* A demo-year-sized table (all départements, ~450 posts): completes and passes the audit. */
+/* The peak resident memory since the last reset_peak (Linux: VmHWM), in MiB; -1 if unknown. */
+static long peak_mib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "VmHWM:", 6) == 0)
+            kb = strtol(line + 6, NULL, 10);
+    if (f)
+        fclose(f);
+    return kb < 0 ? -1 : kb / 1024;
+}
+
+static void reset_peak(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (f) {
+        fputs("5", f);
+        fclose(f);
+    }
+}
+
+/* A demo-year-sized table (all départements, ~450 posts, the stored measures and breakdowns:
+ * about the 1.3 million cells of a national year with posts): completes, passes the audit;
+ * time and memory printed (docs/disclosure-control.md quotes them). */
 static void test_size(void **state)
 {
     (void)state;
     table t = {0};
     gen_year(&t, 200, 40);
-    assert_true(t.n > 300000);
+    assert_true(t.n > 1000000);
+    agg_cell *exact = malloc(t.n * sizeof *exact); /* without the growth slack */
+    assert_non_null(exact);
+    memcpy(exact, t.v, t.n * sizeof *exact);
+    free(t.v);
+    t.v = exact;
+    reset_peak();
+    long base = peak_mib();
     clock_t t0 = clock();
     protect(&t, 11);
     double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    long sdc_peak = peak_mib();
     size_t nc, nd;
     count_status(&t, &nc, &nd);
-    fprintf(stderr, "sdc: %zu cells, %zu C, %zu D, %.2f s\n", t.n, nc, nd, secs);
-    assert_true(nc > 0 && nd > 0);
+    reset_peak();
+    long abase = peak_mib();
+    t0 = clock();
     assert_safe(&t, 11);
+    double asecs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    fprintf(stderr, "sdc: %zu cells (%ld MiB), %zu C, %zu D, %.2f s, peak +%ld MiB; audit %.2f s, "
+            "peak +%ld MiB\n", t.n, (long)(t.n * sizeof *t.v >> 20), nc, nd, secs,
+            sdc_peak - base, asecs, peak_mib() - abase);
+    assert_true(nc > 0 && nd > 0);
     free(t.v);
 }
 
