@@ -30,7 +30,8 @@ static size_t complement_needed(const agg_cell *cells, const agg_relset *rs, siz
     int cls = rs->mclass[rl->total];
     size_t nw = 0, pick = AGG_NONE;
     double wsum[2] = {0, 0}, m[2], best = 0;
-    int nm = 1, total_w = agg_withheld(&cells[rl->total]);
+    int total_w = agg_withheld(&cells[rl->total]);
+    int nm = agg_rel_magnitudes(&cells[rl->total], cls, m);
 
     nw += (size_t)total_w;
     for (size_t j = 0; j < rl->nparts; j++) {
@@ -38,7 +39,7 @@ static size_t complement_needed(const agg_cell *cells, const agg_relset *rs, siz
         if (!agg_withheld(&cells[p]))
             continue;
         nw++;
-        nm = agg_rel_magnitudes(&cells[p], cls, m);
+        agg_rel_magnitudes(&cells[p], cls, m);
         for (int c = 0; c < nm; c++)
             wsum[c] += m[c];
     }
