@@ -334,6 +334,51 @@ static void check_percentages(const agg_cell *cells, const agg_relset *rs, finde
     }
 }
 
+/* 1 when the recipe's numerator has no term: no published cell gives it. */
+static int recipe_hidden(const struct recipe *rc)
+{
+    for (const term *t = rc->t; t->part; t++)
+        if (t->part == 'n')
+            return 0;
+    return 1;
+}
+
+/* A percentage whose numerator no published cell gives (a recipe without 'n' terms) is a
+ * count of persons in disguise: its numerator and denominator add up over the geography like
+ * the persons' total. Its own relations come from relations.c like every other; this check
+ * does not trust that list: wherever NB_PERSONNES(_T) of an area and period is the total of
+ * a geographic relation, such a percentage of the same area and period must be the total of
+ * one with as many parts, or the protection never looked at the subtraction. */
+static void check_hidden_geography(const agg_cell *cells, const agg_relset *rs, finder *f)
+{
+    static const term persons = {'d', 1, "NB_PERSONNES", ""};
+    char cell[160];
+    for (size_t r = 0; r < rs->nrels; r++) {
+        const agg_rel *rl = &rs->rels[r];
+        const agg_cell *t = &cells[rl->total];
+        if (rl->kind != AGG_REL_GEO || term_cell(cells, rs, t, &persons) != rl->total)
+            continue;
+        for (size_t x = 0; x < OBS_ARRAY_LEN(recipes); x++) {
+            if (!recipe_hidden(&recipes[x]))
+                continue; /* a numerator made of published cells */
+            term self = {'d', 1, recipes[x].pct, ""};
+            size_t p = term_cell(cells, rs, t, &self), found = 0;
+            if (p == AGG_NONE)
+                continue;
+            for (size_t j = rs->cell_rel_off[p]; j < rs->cell_rel_off[p + 1]; j++) {
+                const agg_rel *q = &rs->rels[rs->cell_rels[j]];
+                found |= q->total == p && q->kind == AGG_REL_GEO && q->nparts == rl->nparts;
+            }
+            if (found)
+                continue;
+            agg_cell_describe(&cells[p], cell, sizeof cell);
+            add_finding(f, "percentage of persons over the geography", cell,
+                        "not the total of its %zu parts, as the persons' total is: a withheld "
+                        "numerator can be subtracted unchecked", rl->nparts);
+        }
+    }
+}
+
 /* Cells that must always be published: post-describing measures. Withholding them is not a
  * disclosure, but it is a departure from indicators.md section 4 worth reporting. Zero
  * counts are not checked: withholding a zero is harmless over-protection. */
@@ -377,6 +422,7 @@ obs_status agg_audit(const agg_cell *cells, size_t n, int k, agg_audit_report *r
     for (size_t r = 0; r < rs.nrels; r++)
         check_relation(cells, &rs, r, k, &f);
     check_percentages(cells, &rs, &f);
+    check_hidden_geography(cells, &rs, &f);
     check_never_withheld(cells, &rs, &f);
     rep->relations_checked = rs.nrels;
     agg_relset_free(&rs);

@@ -249,6 +249,26 @@ static void test_leak_hidden_numerators(void **state)
     free(t.v);
 }
 
+/* The audit does not take relations.c's word for the geography of those shares: a share of
+ * persons missing where the persons' total has its parts is reported. */
+static void test_hidden_geography_mirrors_persons(void **state)
+{
+    (void)state;
+    table t = {0};
+    add(&t, "NB_PERSONNES", "R11", "2026-03", "", 150, 'F');
+    add(&t, "NB_PERSONNES", "D75", "2026-03", "", 100, 'F');
+    add(&t, "NB_PERSONNES", "D93", "2026-03", "", 50, 'F');
+    add_pct(&t, "PART_NSP_SS", "R11", "2026-03", "", 23, 150, 'F');
+    add_pct(&t, "PART_NSP_SS", "D75", "2026-03", "", 23, 100, 'F');
+    size_t total;
+    assert_int_equal(audit_count(&t, 11, "not the total of its 2 parts", &total), 1);
+    assert_int_equal(audit_count(&t, 11, "not additive", NULL), 1); /* R11 = D75 alone */
+    assert_int_equal(total, 2);
+    add_pct(&t, "PART_NSP_SS", "D93", "2026-03", "", 0, 50, 'F');
+    assert_int_equal(audit_count(&t, 11, NULL, NULL), 0);
+    free(t.v);
+}
+
 /* PART_ORIENTEES: D75's 20 oriented persons are its 20 SSD ones (the other partners are
  * published zeros), and D75 SSD is withheld to protect D93's 5. */
 static void test_leak_orientees_union(void **state)
@@ -533,6 +553,7 @@ int main(void)
         cmocka_unit_test(test_leak_mineurs),
         cmocka_unit_test(test_leak_orientees_denominator),
         cmocka_unit_test(test_leak_hidden_numerators),
+        cmocka_unit_test(test_hidden_geography_mirrors_persons),
         cmocka_unit_test(test_leak_orientees_union),
         cmocka_unit_test(test_leak_combined_views),
         cmocka_unit_test(test_post_measure_withheld),
