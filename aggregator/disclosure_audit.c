@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "cells.h"
-#include "ref.h"
 #include "relations.h"
 
 /* Findings accumulate here; the first allocation failure sticks. */
@@ -182,14 +181,6 @@ static const struct recipe {
     {"PART_ORIENTEES", AGG_PARTENAIRE, {{'d', 1, "NB_PERSONNES", ""}}},
 };
 
-static const char *const dim_names[AGG_NDIMS] = {
-    "SEXE", "AGE", "STATUT", "ORIGINE", "PROBLEMATIQUE", "PARTENAIRE", "MODE",
-};
-
-static const ref_list dim_lists[AGG_NDIMS] = {
-    REF_SEXE, REF_AGE, REF_STATUT, REF_ORIGINE, REF_PROBLEMATIQUE, REF_PARTENAIRE, REF_MODE,
-};
-
 /* Byte order of the keys, field by field: the order of agg_relset.order. */
 static int key_cmp(const agg_cell *a, const agg_cell *b)
 {
@@ -232,8 +223,8 @@ static size_t term_cell(const agg_cell *cells, const agg_relset *rs, const agg_c
         snprintf(probe.dim[d], sizeof probe.dim[d], "_T");
     const char *eq = strchr(t->bd, '=');
     for (int d = 0; eq && d < AGG_NDIMS; d++)
-        if (strlen(dim_names[d]) == (size_t)(eq - t->bd) &&
-            strncmp(dim_names[d], t->bd, (size_t)(eq - t->bd)) == 0)
+        if (strlen(agg_dim_name(d)) == (size_t)(eq - t->bd) &&
+            strncmp(agg_dim_name(d), t->bd, (size_t)(eq - t->bd)) == 0)
             snprintf(probe.dim[d], sizeof probe.dim[d], "%s", eq + 1);
     return find_cell(cells, rs, &probe);
 }
@@ -258,8 +249,8 @@ static void check_union(const agg_cell *cells, const agg_relset *rs, const agg_c
     double max = 0, total = 0;
 
     snprintf(probe.mesure, sizeof probe.mesure, "NB_PERSONNES");
-    for (size_t c = 0; c < ref_count(dim_lists[dim]); c++) {
-        snprintf(probe.dim[dim], sizeof probe.dim[dim], "%s", ref_at(dim_lists[dim], c)->code);
+    for (size_t c = 0; c < ref_count(agg_dim_list(dim)); c++) {
+        snprintf(probe.dim[dim], sizeof probe.dim[dim], "%s", ref_at(agg_dim_list(dim), c)->code);
         size_t j = find_cell(cells, rs, &probe);
         if (j == AGG_NONE)
             continue;
@@ -276,7 +267,7 @@ static void check_union(const agg_cell *cells, const agg_relset *rs, const agg_c
     if (present > 0 && ((double)p->num < max || (double)p->num > total))
         add_finding(f, "percentage follows its counts", cell,
                     "inconsistent: numerator %ld outside [%.0f, %.0f] of its %s cells", p->num,
-                    max, total, dim_names[dim]);
+                    max, total, agg_dim_name(dim));
     if (unknown == 1 && withheld != AGG_NONE && !reported) {
         agg_cell_describe(&cells[withheld], src, sizeof src);
         add_finding(f, "percentage follows its counts", cell,

@@ -15,9 +15,29 @@
 /* Fields of a key: measure, area, period, then one per breakdown dimension. */
 #define NFIELDS (3 + AGG_NDIMS)
 
-static const char *const dim_names[AGG_NDIMS] = {
-    "SEXE", "AGE", "STATUT", "ORIGINE", "PROBLEMATIQUE", "PARTENAIRE", "MODE",
+/* The breakdown dimensions: SDMX name and code list, in agg_dim order. */
+static const struct {
+    const char *name;
+    ref_list list;
+} dims[AGG_NDIMS] = {
+    {"SEXE", REF_SEXE},
+    {"AGE", REF_AGE},
+    {"STATUT", REF_STATUT},
+    {"ORIGINE", REF_ORIGINE},
+    {"PROBLEMATIQUE", REF_PROBLEMATIQUE},
+    {"PARTENAIRE", REF_PARTENAIRE},
+    {"MODE", REF_MODE},
 };
+
+const char *agg_dim_name(int d)
+{
+    return dims[d].name;
+}
+
+ref_list agg_dim_list(int d)
+{
+    return dims[d].list;
+}
 
 /* hidden: a percentage whose numerator or denominator is not a published count. */
 static const struct {
@@ -583,10 +603,6 @@ static const struct srcdef {
     {"PART_ORIENTEES", "NB_PERSONNES", AGG_PARTENAIRE, NULL, AGG_SRC_UNION},
 };
 
-static const ref_list dim_lists[AGG_NDIMS] = {
-    REF_SEXE, REF_AGE, REF_STATUT, REF_ORIGINE, REF_PROBLEMATIQUE, REF_PARTENAIRE, REF_MODE,
-};
-
 /* The sources being collected (entries of all percentages, in cell index order). */
 typedef struct srcvec {
     size_t *cell;
@@ -648,9 +664,9 @@ static obs_status cell_sources(const ctx *x, uint32_t id_total, const agg_relset
             rc = src_add(v, rs, from, key_find(x, k), (int)d->role);
             continue;
         }
-        size_t ncodes = d->code ? 1 : ref_count(dim_lists[d->dim]);
+        size_t ncodes = d->code ? 1 : ref_count(dims[d->dim].list);
         for (size_t c = 0; rc == OBS_OK && c < ncodes; c++) {
-            k[3 + d->dim] = str_find(x, d->code ? d->code : ref_at(dim_lists[d->dim], c)->code);
+            k[3 + d->dim] = str_find(x, d->code ? d->code : ref_at(dims[d->dim].list, c)->code);
             if (k[3 + d->dim] != NO_ID)
                 rc = src_add(v, rs, from, key_find(x, k), (int)d->role);
         }
@@ -790,7 +806,7 @@ void agg_cell_describe(const agg_cell *c, char *out, size_t cap)
     int len = snprintf(out, cap, "%s %s %s", c->mesure, c->area, c->period);
     for (int d = 0; d < AGG_NDIMS && len >= 0 && (size_t)len < cap; d++)
         if (strcmp(c->dim[d], "_T") != 0)
-            len += snprintf(out + len, cap - (size_t)len, " %s=%s", dim_names[d], c->dim[d]);
+            len += snprintf(out + len, cap - (size_t)len, " %s=%s", dims[d].name, c->dim[d]);
 }
 
 void agg_rel_describe(const agg_cell *cells, const agg_relset *rs, size_t r, char *out,
@@ -802,7 +818,7 @@ void agg_rel_describe(const agg_cell *cells, const agg_relset *rs, size_t r, cha
     const char *what;
     agg_cell_describe(t, tot, sizeof tot);
     if (rl->kind < AGG_NDIMS)
-        what = dim_names[rl->kind];
+        what = dims[rl->kind].name;
     else if (rl->kind == AGG_REL_GEO)
         what = t->area[0] == 'F' ? "régions" : t->area[0] == 'R' ? "départements" : "posts";
     else

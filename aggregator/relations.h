@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "cells.h"
+#include "ref.h"
 
 /* "No cell": an absent total or an absent source of a percentage. */
 #define AGG_NONE ((size_t)-1)
@@ -64,6 +65,10 @@ typedef struct agg_relset {
     size_t *dep_off;         /* n + 1 offsets into dep */
     size_t *dep;             /* per cell: the percentages it is a source of, in key order */
 } agg_relset;
+
+/* A breakdown dimension's SDMX name ("SEXE") and code list; d is an agg_dim. */
+const char *agg_dim_name(int d);
+ref_list agg_dim_list(int d);
 
 /* The class of a measure code, or -1 when the code is not a measure of indicators.md. */
 int agg_mesure_class(const char *mesure);
