@@ -36,7 +36,8 @@ typedef struct agg_cell {
 } agg_cell;
 
 /* Protect a table of cells in place: primary then secondary suppression as indicators.md
- * section 4 says, with threshold k; deterministic (same cells in any order, same result).
+ * section 4 says, with threshold k, every percentage following the cells it is computed
+ * from; deterministic (same cells in any order, same result).
  * Never changes values, only conf_status. Cells of measures that describe posts (TAUX_*,
  * NB_POSTES_ACTIFS, NB_GRILLES) stay 'F'. The conf_status the cells come with is ignored
  * (recomputed from scratch). Protect the whole table at once, then filter: the relations
@@ -62,8 +63,10 @@ typedef struct agg_audit_report {
 
 /* Attack a published table: for every relation (partitions, geography, time), no withheld
  * cell is computable exactly from published cells, and withheld cells of a relation sum to 0
- * or to at least k; every primary-sensitive cell is withheld. Findings go to rep (empty =
- * the table is safe); rep is always initialised, release it with agg_audit_free.
+ * or to at least k; every primary-sensitive cell is withheld; no percentage is published
+ * while a cell it is computed from is withheld; totals equal the sum of their parts and
+ * percentages agree with their counts. Findings go to rep (empty = the table is safe); rep is
+ * always initialised, release it with agg_audit_free.
  * OBS_ERR_NOMEM on memory exhaustion, OBS_ERR_INPUT on a malformed table (as agg_sdc_apply);
  * rep is then empty. */
 obs_status agg_audit(const agg_cell *cells, size_t n, int k, agg_audit_report *rep, obs_err *e);

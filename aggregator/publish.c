@@ -1,11 +1,13 @@
-/* publish.c: cells as each audience may see them, protected per year with a cache keyed by
- * the year's generation (see publish.h and docs/indicators.md, "Publication"). */
+/* publish.c: cells as each audience may see them, every view cut from one protection per year
+ * (post cells included), with a cache keyed by the year's generation (see publish.h and
+ * docs/indicators.md, "Publication"). */
 #include "publish.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config.h"
 #include "db.h"
@@ -38,10 +40,16 @@ static const char SQL_SELECT[] =
     " ORDER BY area, period, mesure, sexe, age, statut, origine, problematique, partenaire, mode"
     " LIMIT $16::bigint";
 
-/* A year's whole table, for its protection. */
-static const char SQL_YEAR[] =
-    "SELECT " CELLCOLS " FROM indicator"
-    " WHERE pstart >= $1::date AND pstart < $2::date AND ($3::boolean OR lvl <> 'P')";
+/* A year's whole table, post cells included, for its protection: counted first (the array
+ * is allocated once, at its size: a national year is ~1.3 million cells of 192 bytes), then
+ * read through a cursor in batches (in the caller's REPEATABLE READ snapshot, so the count
+ * holds). */
+#define YEAR_WHERE " FROM indicator WHERE pstart >= $1::date AND pstart < $2::date"
+static const char SQL_YEAR_COUNT[] = "SELECT count(*)" YEAR_WHERE;
+static const char SQL_YEAR_CURSOR[] =
+    "DECLARE agg_year NO SCROLL CURSOR FOR SELECT " CELLCOLS YEAR_WHERE;
+static const char SQL_YEAR_FETCH[] = "FETCH 50000 FROM agg_year";
+static const char SQL_YEAR_CLOSE[] = "CLOSE agg_year";
 
 static const char SQL_GEN[] = "SELECT gen FROM agg_generation WHERE year = $1::int";
 
@@ -144,7 +152,7 @@ int agg_cellkey(const agg_cell *c, uint64_t *key)
 /* ---- the protection cache -------------------------------------------------------------- */
 
 typedef struct cache_ent {
-    int year, posts;
+    int year;
     long long gen;          /* -1: nothing computed yet */
     uint64_t *keys;         /* sorted; key << 2 | status (0 F, 1 C, 2 D) */
     size_t n;
@@ -155,15 +163,14 @@ typedef struct cache_ent {
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
 static cache_ent *cache_head;
 
-static cache_ent *cache_get(int year, int posts)
+static cache_ent *cache_get(int year)
 {
     pthread_mutex_lock(&cache_mu);
     cache_ent *c = cache_head;
-    while (c && !(c->year == year && c->posts == posts))
+    while (c && c->year != year)
         c = c->next;
     if (c == NULL && (c = calloc(1, sizeof *c)) != NULL) {
         c->year = year;
-        c->posts = posts;
         c->gen = -1;
         pthread_mutex_init(&c->mu, NULL);
         c->next = cache_head;
@@ -192,14 +199,25 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Copy column col of row i into dst (cap bytes, NUL-terminated, truncated: the codes of the
+ * table are shorter than the fields, the schema's code lists make sure of it). */
+static void copy_field(char *dst, size_t cap, const PGresult *r, int i, int col)
+{
+    size_t len = (size_t)PQgetlength(r, i, col);
+    if (len >= cap)
+        len = cap - 1;
+    memcpy(dst, PQgetvalue(r, i, col), len);
+    dst[len] = '\0';
+}
+
 static void row_to_cell(PGresult *r, int i, agg_cell *c)
 {
     memset(c, 0, sizeof *c);
-    snprintf(c->area, sizeof c->area, "%s", PQgetvalue(r, i, 0));
-    snprintf(c->period, sizeof c->period, "%s", PQgetvalue(r, i, 1));
-    snprintf(c->mesure, sizeof c->mesure, "%s", PQgetvalue(r, i, 2));
+    copy_field(c->area, sizeof c->area, r, i, 0);
+    copy_field(c->period, sizeof c->period, r, i, 1);
+    copy_field(c->mesure, sizeof c->mesure, r, i, 2);
     for (int d = 0; d < AGG_NDIMS; d++)
-        snprintf(c->dim[d], sizeof c->dim[d], "%s", PQgetvalue(r, i, 3 + d));
+        copy_field(c->dim[d], sizeof c->dim[d], r, i, 3 + d);
     c->num = strtol(PQgetvalue(r, i, 10), NULL, 10);
     c->den = PQgetisnull(r, i, 11) ? 0 : strtol(PQgetvalue(r, i, 11), NULL, 10);
     c->has_value = !PQgetisnull(r, i, 12);
@@ -208,55 +226,55 @@ static void row_to_cell(PGresult *r, int i, agg_cell *c)
     c->conf_status = 'F';
 }
 
-/* Grow *cells to hold at least need cells. */
-static int reserve(agg_cell **cells, size_t *cap, size_t need)
-{
-    if (need <= *cap)
-        return 0;
-    size_t ncap = *cap ? *cap * 2 : 65536;
-    while (ncap < need)
-        ncap *= 2;
-    agg_cell *p = realloc(*cells, ncap * sizeof *p);
-    if (p == NULL)
-        return -1;
-    *cells = p;
-    *cap = ncap;
-    return 0;
-}
-
-/* Load the year's table row by row (single-row mode: a year with posts is large). */
-static obs_status load_year(PGconn *c, int year, int posts, agg_cell **out, size_t *n,
-                            obs_err *e)
+/* Load the year's whole table (every level) into a new array *out of *n cells (free() it).
+ * Runs inside the caller's transaction. */
+static obs_status load_year(PGconn *c, int year, agg_cell **out, size_t *n, obs_err *e)
 {
     char from[24], to[24];
     snprintf(from, sizeof from, "%04d-01-01", year);
     snprintf(to, sizeof to, "%04d-01-01", year + 1);
-    const char *p[] = {from, to, posts ? "t" : "f"};
+    const char *p[] = {from, to};
+    PGresult *r = NULL;
     *out = NULL;
     *n = 0;
-    if (!PQsendQueryParams(c, SQL_YEAR, 3, NULL, p, NULL, NULL, 0) || !PQsetSingleRowMode(c))
-        return obs_fail(e, OBS_ERR_DB, "E_DB", "lecture des indicateurs impossible");
-    size_t cap = 0;
-    obs_status rc = OBS_OK;
-    PGresult *r;
-    while ((r = PQgetResult(c)) != NULL) {
-        ExecStatusType st = PQresultStatus(r);
-        if (st == PGRES_SINGLE_TUPLE && rc == OBS_OK) {
-            if (reserve(out, &cap, *n + 1))
-                rc = obs_fail(e, OBS_ERR_NOMEM, "E_NOMEM", "mémoire insuffisante");
-            else
-                row_to_cell(r, 0, &(*out)[(*n)++]);
-        } else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && rc == OBS_OK) {
-            rc = obs_fail(e, OBS_ERR_DB, "E_DB", "lecture des indicateurs impossible");
+    obs_status rc = obs_db_exec(c, SQL_YEAR_COUNT, 2, p, &r, e);
+    if (rc)
+        return rc;
+    size_t count = (size_t)strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    agg_cell *cells = malloc((count ? count : 1) * sizeof *cells);
+    if (cells == NULL)
+        return obs_fail(e, OBS_ERR_NOMEM, "E_NOMEM", "mémoire insuffisante");
+    if ((rc = obs_db_exec(c, SQL_YEAR_CURSOR, 2, p, NULL, e)))
+        goto fail;
+    for (;;) {
+        if ((rc = obs_db_exec(c, SQL_YEAR_FETCH, 0, NULL, &r, e)))
+            goto fail;
+        size_t rows = (size_t)PQntuples(r);
+        if (*n + rows > count) { /* cannot happen: same snapshot as the count */
+            PQclear(r);
+            rc = obs_fail(e, OBS_ERR_INTERNAL, "E_INTERNAL", "table de l'année modifiée");
+            goto fail;
         }
+        for (size_t i = 0; i < rows; i++)
+            row_to_cell(r, (int)i, &cells[(*n)++]);
         PQclear(r);
+        if (rows == 0)
+            break;
     }
-    if (rc) {
-        free(*out);
-        *out = NULL;
-        *n = 0;
-    }
+    if ((rc = obs_db_exec(c, SQL_YEAR_CLOSE, 0, NULL, NULL, e)))
+        goto fail;
+    *out = cells;
+    return OBS_OK;
+fail:
+    free(cells);
+    *n = 0;
     return rc;
+}
+
+static long ms_between(const struct timespec *a, const struct timespec *b)
+{
+    return (long)((b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000);
 }
 
 /* Recompute the protection of entry ce (its mutex held) from the snapshot's table. */
@@ -264,9 +282,13 @@ static obs_status protect_year(PGconn *c, cache_ent *ce, long long gen, obs_err 
 {
     agg_cell *cells = NULL;
     size_t n = 0;
-    obs_status rc = load_year(c, ce->year, ce->posts, &cells, &n, e);
+    struct timespec t0, t1, t2;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    obs_status rc = load_year(c, ce->year, &cells, &n, e);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
     if (rc == OBS_OK && n)
         rc = agg_sdc_apply(cells, n, obs_config_get()->sdc_k, e);
+    clock_gettime(CLOCK_MONOTONIC, &t2);
     uint64_t *keys = NULL;
     if (rc == OBS_OK && (keys = malloc((n ? n : 1) * sizeof *keys)) == NULL)
         rc = obs_fail(e, OBS_ERR_NOMEM, "E_NOMEM", "mémoire insuffisante");
@@ -287,8 +309,8 @@ static obs_status protect_year(PGconn *c, cache_ent *ce, long long gen, obs_err 
     ce->keys = keys;
     ce->n = n;
     ce->gen = gen;
-    obs_log(OBS_LOG_INFO, "agg.protect", "year=%d posts=%d cells=%zu gen=%lld", ce->year,
-            ce->posts, n, gen);
+    obs_log(OBS_LOG_INFO, "agg.protect", "year=%d cells=%zu gen=%lld load_ms=%ld sdc_ms=%ld",
+            ce->year, n, gen, ms_between(&t0, &t1), ms_between(&t1, &t2));
     return OBS_OK;
 }
 
@@ -308,8 +330,8 @@ static char lookup(const cache_ent *ce, const agg_cell *cell)
 }
 
 /* Set conf_status of every cell of year that needs protection (needs[i]). */
-static obs_status protect_cells(PGconn *c, int year, int posts, agg_cell *cells,
-                                const unsigned char *needs, size_t n, obs_err *e)
+static obs_status protect_cells(PGconn *c, int year, agg_cell *cells, const unsigned char *needs,
+                                size_t n, obs_err *e)
 {
     char ys[16];
     snprintf(ys, sizeof ys, "%d", year);
@@ -319,7 +341,7 @@ static obs_status protect_cells(PGconn *c, int year, int posts, agg_cell *cells,
         return rc;
     long long gen = PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
     PQclear(r);
-    cache_ent *ce = cache_get(year, posts);
+    cache_ent *ce = cache_get(year);
     if (ce == NULL)
         return obs_fail(e, OBS_ERR_NOMEM, "E_NOMEM", "mémoire insuffisante");
     pthread_mutex_lock(&ce->mu);
@@ -390,7 +412,7 @@ static obs_status select_tx(PGconn *c, const agg_query *q, agg_view view, const 
     }
     PQclear(r);
     for (int j = 0; rc == OBS_OK && j < nyears; j++)
-        rc = protect_cells(c, years[j], view == AGG_VIEW_ANALYST, cells, needs, rows, e);
+        rc = protect_cells(c, years[j], cells, needs, rows, e);
     free(needs);
     if (rc == OBS_OK && nyears == (int)OBS_ARRAY_LEN(years))
         rc = obs_fail(e, OBS_ERR_TOO_LARGE, "E_TOO_MANY_CELLS",

@@ -2,11 +2,13 @@
  * disclosure control (sdc.c) when they leave the service: the JSON API uses it, and the SDMX,
  * CSV and HTML exporters reuse agg_published_cells.
  *
- * Protection is computed on a whole year's table at once (relations span the geography and
- * the months of a year), cached in memory per (year, with or without post cells) and reused
- * while the year's generation (agg_generation, bumped by every change) is the same. Cells and
- * generation are read in one REPEATABLE READ snapshot: what is returned after an upload's
- * answer reflects that upload, protected.
+ * Protection is computed once on a whole year's table, post cells included (relations span
+ * the geography down to the posts and the months of a year), and every view is cut from that
+ * one pattern: a cell has the same conf_status in every view that shows it (except a post's
+ * own cells in its own view). It is cached in memory per year and reused while the year's
+ * generation (agg_generation, bumped by every change) is the same. Cells and generation are
+ * read in one REPEATABLE READ snapshot: what is returned after an upload's answer reflects
+ * that upload, protected.
  */
 #ifndef AGG_PUBLISH_H
 #define AGG_PUBLISH_H
@@ -18,8 +20,8 @@
 #include "filter.h"
 
 typedef enum agg_view {
-    AGG_VIEW_PUBLIC,  /* FR, régions, départements; SDC applied */
-    AGG_VIEW_ANALYST, /* also every post; SDC applied to the table including posts */
+    AGG_VIEW_PUBLIC,  /* FR, régions, départements, protected */
+    AGG_VIEW_ANALYST, /* also every post, protected */
     AGG_VIEW_POST     /* the public cells plus one post's own cells, unprotected ('F') */
 } agg_view;
 

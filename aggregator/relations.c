@@ -15,29 +15,74 @@
 /* Fields of a key: measure, area, period, then one per breakdown dimension. */
 #define NFIELDS (3 + AGG_NDIMS)
 
-static const char *const dim_names[AGG_NDIMS] = {
-    "SEXE", "AGE", "STATUT", "ORIGINE", "PROBLEMATIQUE", "PARTENAIRE", "MODE",
+/* The breakdown dimensions: SDMX name and code list, in agg_dim order. */
+static const struct {
+    const char *name;
+    ref_list list;
+} dims[AGG_NDIMS] = {
+    {"SEXE", REF_SEXE},
+    {"AGE", REF_AGE},
+    {"STATUT", REF_STATUT},
+    {"ORIGINE", REF_ORIGINE},
+    {"PROBLEMATIQUE", REF_PROBLEMATIQUE},
+    {"PARTENAIRE", REF_PARTENAIRE},
+    {"MODE", REF_MODE},
 };
 
+const char *agg_dim_name(int d)
+{
+    return dims[d].name;
+}
+
+ref_list agg_dim_list(int d)
+{
+    return dims[d].list;
+}
+
+/* hidden: a percentage whose numerator or denominator is not a published count. */
 static const struct {
     const char *code;
     agg_mclass cls;
+    int hidden;
 } mesures[] = {
-    {"NB_CONTACTS", AGG_MC_COUNT},     {"NB_PERSONNES", AGG_MC_COUNT},
-    {"NB_NOUVELLES", AGG_MC_COUNT},    {"PART_PERSONNES", AGG_MC_PCT},
-    {"PART_CONTACTS", AGG_MC_PCT},     {"PART_INCONNUS_SS", AGG_MC_PCT},
-    {"PART_NSP_SS", AGG_MC_PCT},       {"PART_ORIENTEES", AGG_MC_PCT},
-    {"PART_MINEURS", AGG_MC_PCT},      {"NB_POSTES_ACTIFS", AGG_MC_POST},
-    {"NB_GRILLES", AGG_MC_POST},       {"TAUX_COMPLETUDE", AGG_MC_POST},
-    {"TAUX_PROMPTITUDE", AGG_MC_POST},
+    {"NB_CONTACTS", AGG_MC_COUNT, 0},      {"NB_PERSONNES", AGG_MC_COUNT, 0},
+    {"NB_NOUVELLES", AGG_MC_COUNT, 0},     {"PART_PERSONNES", AGG_MC_PCT, 0},
+    {"PART_CONTACTS", AGG_MC_PCT, 0},      {"PART_INCONNUS_SS", AGG_MC_PCT, 1},
+    {"PART_NSP_SS", AGG_MC_PCT, 1},        {"PART_ORIENTEES", AGG_MC_PCT, 1},
+    {"PART_MINEURS", AGG_MC_PCT, 0},       {"NB_POSTES_ACTIFS", AGG_MC_POST, 0},
+    {"NB_GRILLES", AGG_MC_POST, 0},        {"TAUX_COMPLETUDE", AGG_MC_POST, 0},
+    {"TAUX_PROMPTITUDE", AGG_MC_POST, 0},
 };
 
-int agg_mesure_class(const char *mesure)
+static int mesure_index(const char *mesure)
 {
     for (size_t i = 0; i < OBS_ARRAY_LEN(mesures); i++)
         if (strcmp(mesures[i].code, mesure) == 0)
-            return (int)mesures[i].cls;
+            return (int)i;
     return -1;
+}
+
+int agg_mesure_class(const char *mesure)
+{
+    int i = mesure_index(mesure);
+    return i < 0 ? -1 : (int)mesures[i].cls;
+}
+
+int agg_mesure_hidden(const char *mesure)
+{
+    int i = mesure_index(mesure);
+    return i >= 0 && mesures[i].hidden;
+}
+
+int agg_rel_magnitudes(const agg_cell *c, int cls, double m[2])
+{
+    if (cls == AGG_MC_PCT) {
+        m[0] = (double)c->num;
+        m[1] = (double)(c->den - c->num);
+        return 2;
+    }
+    m[0] = c->has_value ? c->value : 0.0;
+    return 1;
 }
 
 int agg_withheld(const agg_cell *c)
@@ -279,7 +324,8 @@ static int compute_ups(const ctx *x, ups *u, uint32_t a, uint32_t p)
     return 0;
 }
 
-/* Memberships of count cell i (partition, geography, time). */
+/* Memberships of cell i: for a count, partition, geography and time; for a percentage of
+ * agg_mesure_hidden, geography only (persons are not additive over time). */
 static obs_status cell_memberships(const ctx *x, const ups *u, size_t i, mvec *m)
 {
     const agg_cell *c = &x->cells[i];
@@ -373,7 +419,11 @@ void agg_relset_free(agg_relset *rs)
     free(rs->members);
     free(rs->cell_rel_off);
     free(rs->cell_rels);
-    free(rs->pct_src);
+    free(rs->src_off);
+    free(rs->src);
+    free(rs->src_role);
+    free(rs->dep_off);
+    free(rs->dep);
     memset(rs, 0, sizeof *rs);
 }
 
@@ -519,30 +569,152 @@ static obs_status index_cell_relations(agg_relset *rs)
     return OBS_OK;
 }
 
-/* The counts PART_PERSONNES and PART_CONTACTS are computed from: the same breakdown cell of
- * NB_PERSONNES / NB_CONTACTS, and its all-_T cell (same area and period). */
-static void link_percentages(const ctx *x, uint32_t id_total, agg_relset *rs)
+/* The cells each percentage is computed from, as indicators.md section 1 defines them and
+ * aggregator/sql/cells_people.sql computes them (docs/disclosure-control.md section 5), all
+ * of the same area and period: the count measure `mesure` with the percentage's own breakdown
+ * (SRC_SAME), with every dimension at _T (SRC_ALL), or with dimension `dim` at `code` (NULL:
+ * every code of the dimension's list). disclosure_audit.c keeps its own table on purpose: a
+ * mistake here must not be repeated there. */
+enum { SRC_SAME = -1, SRC_ALL = -2 };
+
+static const struct srcdef {
+    const char *pct, *mesure;
+    int dim;
+    const char *code;
+    agg_src_role role;
+} srcdefs[] = {
+    /* NB_PERSONNES(b) / NB_PERSONNES(_T), NB_CONTACTS(b) / NB_CONTACTS(_T) */
+    {"PART_PERSONNES", "NB_PERSONNES", SRC_SAME, NULL, AGG_SRC_TERM},
+    {"PART_PERSONNES", "NB_PERSONNES", SRC_ALL, NULL, AGG_SRC_TERM},
+    {"PART_CONTACTS", "NB_CONTACTS", SRC_SAME, NULL, AGG_SRC_TERM},
+    {"PART_CONTACTS", "NB_CONTACTS", SRC_ALL, NULL, AGG_SRC_TERM},
+    /* (AGE Y_LT15 + AGE Y15T17) / (_T - AGE _U) */
+    {"PART_MINEURS", "NB_PERSONNES", AGG_AGE, "Y_LT15", AGG_SRC_TERM},
+    {"PART_MINEURS", "NB_PERSONNES", AGG_AGE, "Y15T17", AGG_SRC_TERM},
+    {"PART_MINEURS", "NB_PERSONNES", SRC_ALL, NULL, AGG_SRC_TERM},
+    {"PART_MINEURS", "NB_PERSONNES", AGG_AGE, "_U", AGG_SRC_TERM},
+    /* NSP / _T */
+    {"PART_NSP_SS", "NB_PERSONNES", SRC_ALL, NULL, AGG_SRC_TERM},
+    /* NON / (OUI + NON) = NON / (_T - NSP): NSP is PART_NSP_SS's numerator */
+    {"PART_INCONNUS_SS", "NB_PERSONNES", SRC_ALL, NULL, AGG_SRC_TERM},
+    {"PART_INCONNUS_SS", "PART_NSP_SS", SRC_ALL, NULL, AGG_SRC_TERM},
+    /* persons with an orientation (the union of the PARTENAIRE cells) / _T */
+    {"PART_ORIENTEES", "NB_PERSONNES", SRC_ALL, NULL, AGG_SRC_TERM},
+    {"PART_ORIENTEES", "NB_PERSONNES", AGG_PARTENAIRE, NULL, AGG_SRC_UNION},
+};
+
+/* The sources being collected (entries of all percentages, in cell index order). */
+typedef struct srcvec {
+    size_t *cell;
+    unsigned char *role;
+    size_t n, cap;
+} srcvec;
+
+/* Append source j (with its role) unless absent or already listed for this percentage
+ * (from: its first entry); sources stay in key order. */
+static obs_status src_add(srcvec *v, const agg_relset *rs, size_t from, size_t j, int role)
 {
-    uint32_t id_pp = str_find(x, "PART_PERSONNES"), id_pc = str_find(x, "PART_CONTACTS");
-    uint32_t id_np = str_find(x, "NB_PERSONNES"), id_nc = str_find(x, "NB_CONTACTS");
-    for (size_t i = 0; i < rs->n; i++) {
-        const uint32_t *t = &x->tup[i * NFIELDS];
-        uint32_t src = t[0] == id_pp ? id_np : t[0] == id_pc ? id_nc : NO_ID;
-        rs->pct_src[i][0] = rs->pct_src[i][1] = AGG_NONE;
-        if (t[0] == NO_ID || src == NO_ID)
-            continue;
-        uint32_t k[NFIELDS];
-        memcpy(k, t, sizeof k);
-        k[0] = src;
-        rs->pct_src[i][0] = key_find(x, k);
-        if (id_total == NO_ID)
-            continue;
-        for (int d = 0; d < AGG_NDIMS; d++)
-            k[3 + d] = id_total;
-        size_t tot = key_find(x, k);
-        if (tot != rs->pct_src[i][0])
-            rs->pct_src[i][1] = tot;
+    if (j == AGG_NONE)
+        return OBS_OK;
+    for (size_t a = from; a < v->n; a++)
+        if (v->cell[a] == j)
+            return OBS_OK;
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? 2 * v->cap : 4096;
+        size_t *c = realloc(v->cell, cap * sizeof *c);
+        if (c == NULL)
+            return OBS_ERR_NOMEM;
+        v->cell = c;
+        unsigned char *r = realloc(v->role, cap);
+        if (r == NULL)
+            return OBS_ERR_NOMEM;
+        v->role = r;
+        v->cap = cap;
     }
+    size_t a = v->n++;
+    for (; a > from && rs->rank[v->cell[a - 1]] > rs->rank[j]; a--) {
+        v->cell[a] = v->cell[a - 1];
+        v->role[a] = v->role[a - 1];
+    }
+    v->cell[a] = j;
+    v->role[a] = (unsigned char)role;
+    return OBS_OK;
+}
+
+/* The sources of percentage cell i, by the rules of srcdefs, appended to v. */
+static obs_status cell_sources(const ctx *x, uint32_t id_total, const agg_relset *rs, size_t i,
+                               srcvec *v)
+{
+    const uint32_t *t = &x->tup[i * NFIELDS];
+    size_t from = v->n;
+    obs_status rc = OBS_OK;
+    for (size_t s = 0; rc == OBS_OK && s < OBS_ARRAY_LEN(srcdefs); s++) {
+        const struct srcdef *d = &srcdefs[s];
+        uint32_t k[NFIELDS];
+        if (strcmp(x->cells[i].mesure, d->pct) != 0 || (k[0] = str_find(x, d->mesure)) == NO_ID)
+            continue;
+        memcpy(k + 1, t + 1, (NFIELDS - 1) * sizeof *k);
+        if (d->dim != SRC_SAME) {
+            if (id_total == NO_ID)
+                continue;
+            for (int f = 0; f < AGG_NDIMS; f++)
+                k[3 + f] = id_total;
+        }
+        if (d->dim < 0) {
+            rc = src_add(v, rs, from, key_find(x, k), (int)d->role);
+            continue;
+        }
+        size_t ncodes = d->code ? 1 : ref_count(dims[d->dim].list);
+        for (size_t c = 0; rc == OBS_OK && c < ncodes; c++) {
+            k[3 + d->dim] = str_find(x, d->code ? d->code : ref_at(dims[d->dim].list, c)->code);
+            if (k[3 + d->dim] != NO_ID)
+                rc = src_add(v, rs, from, key_find(x, k), (int)d->role);
+        }
+    }
+    return rc;
+}
+
+/* Fill rs->src_off/src/src_role (the sources of every percentage) and the reverse index
+ * rs->dep_off/dep (the percentages of every source, in key order). */
+static obs_status link_percentages(const ctx *x, uint32_t id_total, agg_relset *rs)
+{
+    size_t n = rs->n;
+    srcvec v = {0};
+    obs_status rc = OBS_OK;
+    rs->src_off = malloc((n + 1) * sizeof *rs->src_off);
+    rs->dep_off = calloc(n + 1, sizeof *rs->dep_off);
+    if (!rs->src_off || !rs->dep_off)
+        return OBS_ERR_NOMEM;
+    for (size_t i = 0; rc == OBS_OK && i < n; i++) {
+        rs->src_off[i] = v.n;
+        if (rs->mclass[i] == AGG_MC_PCT)
+            rc = cell_sources(x, id_total, rs, i, &v);
+    }
+    rs->src_off[n] = v.n;
+    rs->src = v.cell;
+    rs->src_role = v.role;
+    if (rc)
+        return rc;
+    if (v.n == 0 && (!(rs->src = malloc(sizeof *rs->src)) || !(rs->src_role = malloc(1))))
+        return OBS_ERR_NOMEM;
+    for (size_t a = 0; a < v.n; a++)
+        rs->dep_off[v.cell[a] + 1]++;
+    for (size_t i = 0; i < n; i++)
+        rs->dep_off[i + 1] += rs->dep_off[i];
+    rs->dep = malloc((v.n ? v.n : 1) * sizeof *rs->dep);
+    size_t *fill = malloc((n ? n : 1) * sizeof *fill);
+    if (!rs->dep || !fill) {
+        free(fill);
+        return OBS_ERR_NOMEM;
+    }
+    memcpy(fill, rs->dep_off, n * sizeof *fill);
+    for (size_t r = 0; r < n; r++) { /* percentages in key order */
+        size_t i = rs->order[r];
+        for (size_t a = rs->src_off[i]; a < rs->src_off[i + 1]; a++)
+            rs->dep[fill[rs->src[a]]++] = i;
+    }
+    free(fill);
+    return OBS_OK;
 }
 
 static void free_ups(ups *u)
@@ -574,8 +746,7 @@ obs_status agg_relset_build(const agg_cell *cells, size_t n, agg_relset *rs, obs
     rs->order = malloc(n1 * sizeof *rs->order);
     rs->rank = malloc(n1 * sizeof *rs->rank);
     rs->mclass = malloc(n1);
-    rs->pct_src = malloc(n1 * sizeof *rs->pct_src);
-    if (!x.smap || !x.tup || !rs->order || !rs->rank || !rs->mclass || !rs->pct_src)
+    if (!x.smap || !x.tup || !rs->order || !rs->rank || !rs->mclass)
         goto nomem;
     if ((rc = index_cells(&x, rs, e)))
         goto out;
@@ -608,12 +779,13 @@ obs_status agg_relset_build(const agg_cell *cells, size_t n, agg_relset *rs, obs
                           cells[i].area);
             goto out;
         }
-        if (rs->mclass[i] == AGG_MC_COUNT && (rc = cell_memberships(&x, &u, i, &m)))
+        if ((rs->mclass[i] == AGG_MC_COUNT || agg_mesure_hidden(cells[i].mesure)) &&
+            (rc = cell_memberships(&x, &u, i, &m)))
             goto nomem;
     }
-    if ((rc = group_relations(&m, rs)) || (rc = index_cell_relations(rs)))
+    if ((rc = group_relations(&m, rs)) || (rc = index_cell_relations(rs)) ||
+        (rc = link_percentages(&x, u.id_total, rs)))
         goto nomem;
-    link_percentages(&x, u.id_total, rs);
     goto out;
 nomem:
     rc = obs_fail(e, OBS_ERR_NOMEM, "E_NOMEM", "mémoire insuffisante");
@@ -634,7 +806,7 @@ void agg_cell_describe(const agg_cell *c, char *out, size_t cap)
     int len = snprintf(out, cap, "%s %s %s", c->mesure, c->area, c->period);
     for (int d = 0; d < AGG_NDIMS && len >= 0 && (size_t)len < cap; d++)
         if (strcmp(c->dim[d], "_T") != 0)
-            len += snprintf(out + len, cap - (size_t)len, " %s=%s", dim_names[d], c->dim[d]);
+            len += snprintf(out + len, cap - (size_t)len, " %s=%s", dims[d].name, c->dim[d]);
 }
 
 void agg_rel_describe(const agg_cell *cells, const agg_relset *rs, size_t r, char *out,
@@ -646,7 +818,7 @@ void agg_rel_describe(const agg_cell *cells, const agg_relset *rs, size_t r, cha
     const char *what;
     agg_cell_describe(t, tot, sizeof tot);
     if (rl->kind < AGG_NDIMS)
-        what = dim_names[rl->kind];
+        what = dims[rl->kind].name;
     else if (rl->kind == AGG_REL_GEO)
         what = t->area[0] == 'F' ? "régions" : t->area[0] == 'R' ? "départements" : "posts";
     else

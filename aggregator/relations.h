@@ -12,8 +12,9 @@
 #include <stddef.h>
 
 #include "cells.h"
+#include "ref.h"
 
-/* "No cell": an absent total or an absent source count of a percentage. */
+/* "No cell": an absent total or an absent source of a percentage. */
 #define AGG_NONE ((size_t)-1)
 
 /* What a measure is, for disclosure control. */
@@ -30,7 +31,8 @@ enum {
     AGG_REL_QUARTERS         /* quarters -> year */
 };
 
-/* One relation: cells[total] = sum of cells[members[first .. first + nparts - 1]]. Parts absent
+/* One relation: cells[total] = sum of cells[members[first .. first + nparts - 1]] (for the
+ * percentages of agg_mesure_hidden: numerators and denominators each add up). Parts absent
  * from the table count as 0; relations whose total is absent are not enumerated. */
 typedef struct agg_rel {
     size_t total;  /* cell index of the total */
@@ -38,6 +40,13 @@ typedef struct agg_rel {
     size_t nparts; /* at least 1 */
     int kind;      /* a dimension (partition), AGG_REL_GEO, AGG_REL_MONTHS, AGG_REL_QUARTERS */
 } agg_rel;
+
+/* What a source cell of a percentage is to it (see agg_relset.src). */
+typedef enum agg_src_role {
+    AGG_SRC_TERM, /* the numerator or the denominator is a sum or difference of such cells */
+    AGG_SRC_UNION /* the numerator counts the union of these cells' persons (PART_ORIENTEES and
+                     PARTENAIRE): it equals the one cell of them that is not a published zero */
+} agg_src_role;
 
 /* Everything derived from one table. Owned by the caller, released by agg_relset_free. */
 typedef struct agg_relset {
@@ -50,11 +59,29 @@ typedef struct agg_relset {
     size_t *members;         /* parts of all relations, each relation's sorted by key */
     size_t *cell_rel_off;    /* n + 1 offsets into cell_rels */
     size_t *cell_rels;       /* relations a cell belongs to (as part or total), ascending */
-    size_t (*pct_src)[2];    /* per cell: counts a percentage is computed from, or AGG_NONE */
+    size_t *src_off;         /* n + 1 offsets into src and src_role */
+    size_t *src;             /* per percentage: the cells it is computed from, in key order */
+    unsigned char *src_role; /* agg_src_role of each src entry */
+    size_t *dep_off;         /* n + 1 offsets into dep */
+    size_t *dep;             /* per cell: the percentages it is a source of, in key order */
 } agg_relset;
+
+/* A breakdown dimension's SDMX name ("SEXE") and code list; d is an agg_dim. */
+const char *agg_dim_name(int d);
+ref_list agg_dim_list(int d);
 
 /* The class of a measure code, or -1 when the code is not a measure of indicators.md. */
 int agg_mesure_class(const char *mesure);
+
+/* 1 for the percentages whose numerator or denominator is not a published count
+ * (PART_INCONNUS_SS, PART_NSP_SS, PART_ORIENTEES): their numerators and denominators add up
+ * over the geography like counts, so they get geographic relations of their own. */
+int agg_mesure_hidden(const char *mesure);
+
+/* What a relation adds up for cell c of class cls, into m: a count's value (absent = 0), or a
+ * percentage's numerator and the rest of its denominator (den - num). Returns how many (1 or
+ * 2). A relation discloses when any of them is recoverable. */
+int agg_rel_magnitudes(const agg_cell *c, int cls, double m[2]);
 
 /* 1 when cell c must be withheld by the primary rule at threshold k (count in [1, k);
  * percentage with den < k, num in [1, k) or den - num in [1, k)), else 0. Cells without a
@@ -65,7 +92,7 @@ int agg_primary_sensitive(const agg_cell *c, int k);
 int agg_withheld(const agg_cell *c);
 
 /* Index cells and enumerate the relations and percentage sources of the table (the rules are
- * in docs/disclosure-control.md). Reads only the identifiers of the cells, not their values
+ * in docs/disclosure-control.md, sections 3 and 5). Reads only the identifiers of the cells, not their values
  * or statuses. Calls ref_init (idempotent) for the département -> région map.
  * Returns OBS_ERR_INPUT for a malformed table (unterminated field, unknown measure, bad
  * area or period code, two cells with the same key), OBS_ERR_NOMEM on memory exhaustion;

@@ -359,8 +359,8 @@ static void test_percentages_follow_counts(void **state)
     add(&t, "NB_CONTACTS", "D93", "2026-03", "MODE=DOMICILE", 40);
     add_pct(&t, "PART_CONTACTS", "D93", "2026-03", "MODE=DOMICILE", 40, 93);
     add_pct(&t, "PART_CONTACTS", "D93", "2026-03", "MODE=TELEPHONE", 50, 93);
-    /* D75's total goes by geography (R11 = D75 + D93), so every share of D75 goes too, but
-     * not the other percentages (primary rule only). */
+    /* R11 = D75 + D92 + D93, all published: nothing goes by geography here (the second
+     * table withholds D75's total). */
     add(&t, "NB_PERSONNES", "R11", "2026-03", "", 165);
     add(&t, "NB_PERSONNES", "D75", "2026-03", "", 40);
     add(&t, "NB_PERSONNES", "D75", "2026-03", "SEXE=M", 20);
@@ -376,8 +376,6 @@ static void test_percentages_follow_counts(void **state)
     assert_int_equal(conf(&t, "NB_CONTACTS", "D93", "2026-03", "MODE=DOMICILE"), 'D');
     assert_int_equal(conf(&t, "PART_CONTACTS", "D93", "2026-03", "MODE=DOMICILE"), 'D');
     assert_int_equal(conf(&t, "PART_CONTACTS", "D93", "2026-03", "MODE=TELEPHONE"), 'F');
-    /* R11 = D75 + D92 + D93 with D93 published: nothing withheld there. Make D93's total
-     * withheld instead through a small R11: see test_cascade for geography; here D75. */
     assert_int_equal(conf(&t, "NB_PERSONNES", "D75", "2026-03", ""), 'F');
     free(t.v);
 
@@ -395,9 +393,226 @@ static void test_percentages_follow_counts(void **state)
     assert_int_equal(conf(&u, "NB_PERSONNES", "D75", "2026-03", "SEXE=F"), 'D');
     assert_int_equal(conf(&u, "NB_PERSONNES", "D75", "2026-03", "SEXE=M"), 'F');
     assert_int_equal(conf(&u, "PART_PERSONNES", "D75", "2026-03", "SEXE=M"), 'D');
-    assert_int_equal(conf(&u, "PART_INCONNUS_SS", "D75", "2026-03", ""), 'F');
+    /* Its denominator is D75's persons minus the NSP: it follows the total too. */
+    assert_int_equal(conf(&u, "PART_INCONNUS_SS", "D75", "2026-03", ""), 'D');
     assert_safe(&u, 11);
     free(u.v);
+}
+
+/* The AGE partition of D93 2026-03 (total 100): Y_LT15 5 is primary, and the smallest
+ * published part goes with it. */
+static void d93_ages(table *t, double lt15, double u)
+{
+    add(t, "NB_PERSONNES", "D93", "2026-03", "", 100);
+    add(t, "NB_PERSONNES", "D93", "2026-03", "AGE=Y_LT15", lt15);
+    add(t, "NB_PERSONNES", "D93", "2026-03", "AGE=Y15T17", 20);
+    add(t, "NB_PERSONNES", "D93", "2026-03", "AGE=Y18T24", 12);
+    add(t, "NB_PERSONNES", "D93", "2026-03", "AGE=Y25T39", 30);
+    add(t, "NB_PERSONNES", "D93", "2026-03", "AGE=Y40T59", 38 - lt15 - u);
+    add(t, "NB_PERSONNES", "D93", "2026-03", "AGE=Y_GE60", 0);
+    add(t, "NB_PERSONNES", "D93", "2026-03", "AGE=_U", u);
+    add_pct(t, "PART_MINEURS", "D93", "2026-03", "", (long)lt15 + 20, 100 - (long)u);
+}
+
+/* Leak (a) of the SDC review: PART_MINEURS = (Y_LT15 + Y15T17) / (_T - _U). With Y_LT15 = 5
+ * withheld and Y15T17 = 20 published, 25.0 % of 100 gave Y_LT15 = 5 exactly. The share now
+ * follows all four counts, the denominator's as well. */
+static void test_mineurs_follow_ages(void **state)
+{
+    (void)state;
+    table t = {0};
+    d93_ages(&t, 5, 0);
+    protect(&t, 11);
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D93", "2026-03", "AGE=Y_LT15"), 'C');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D93", "2026-03", "AGE=Y18T24"), 'D');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D93", "2026-03", "AGE=Y15T17"), 'F');
+    assert_int_equal(conf(&t, "PART_MINEURS", "D93", "2026-03", ""), 'D');
+    assert_safe(&t, 11);
+    free(t.v);
+
+    table u = {0}; /* the unknown ages withheld: the denominator 100 - 4 is no longer known */
+    d93_ages(&u, 15, 4);
+    protect(&u, 11);
+    assert_int_equal(conf(&u, "NB_PERSONNES", "D93", "2026-03", "AGE=_U"), 'C');
+    assert_int_equal(conf(&u, "NB_PERSONNES", "D93", "2026-03", "AGE=Y_LT15"), 'F');
+    assert_int_equal(conf(&u, "PART_MINEURS", "D93", "2026-03", ""), 'D');
+    assert_safe(&u, 11);
+    free(u.v);
+}
+
+/* One area's persons and the three shares of persons whose numerator is no published count. */
+static void person_shares(table *t, const char *area, double persons, long nsp, long non,
+                          long orientees)
+{
+    add(t, "NB_PERSONNES", area, "2026-03", "", persons);
+    add_pct(t, "PART_NSP_SS", area, "2026-03", "", nsp, (long)persons);
+    add_pct(t, "PART_INCONNUS_SS", area, "2026-03", "", non, (long)persons - nsp);
+    add_pct(t, "PART_ORIENTEES", area, "2026-03", "", orientees, (long)persons);
+}
+
+/* Leak (b) of the SDC review: D75's persons (40) are withheld to protect D93 (5) in
+ * R11 = D75 + D93; PART_ORIENTEES D75 = 32.5 % was published, and only a denominator of 40
+ * gives 32.5 % below R11's 45: D75 = 40, then D93 = 5. Every share of persons of D75 now
+ * follows its total; PART_INCONNUS_SS also follows PART_NSP_SS (its denominator is the
+ * persons minus the NSP). */
+static void test_shares_follow_persons(void **state)
+{
+    (void)state;
+    table t = {0};
+    person_shares(&t, "R11", 45, 13, 16, 15);
+    person_shares(&t, "D75", 40, 12, 15, 13);
+    person_shares(&t, "D93", 5, 1, 1, 2);
+    protect(&t, 11);
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D93", "2026-03", ""), 'C');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D75", "2026-03", ""), 'D');
+    assert_int_equal(conf(&t, "PART_ORIENTEES", "D75", "2026-03", ""), 'D');
+    assert_int_equal(conf(&t, "PART_NSP_SS", "D75", "2026-03", ""), 'D');
+    assert_int_equal(conf(&t, "PART_INCONNUS_SS", "D75", "2026-03", ""), 'D');
+    assert_int_equal(conf(&t, "PART_ORIENTEES", "D93", "2026-03", ""), 'C');
+    assert_int_equal(conf(&t, "PART_ORIENTEES", "R11", "2026-03", ""), 'F');
+    assert_safe(&t, 11);
+    free(t.v);
+
+    table u = {0}; /* the NSP share withheld alone: the INCONNUS share follows it */
+    person_shares(&u, "D75", 40, 5, 20, 13);
+    protect(&u, 11);
+    assert_int_equal(conf(&u, "NB_PERSONNES", "D75", "2026-03", ""), 'F');
+    assert_int_equal(conf(&u, "PART_NSP_SS", "D75", "2026-03", ""), 'C');
+    assert_int_equal(conf(&u, "PART_INCONNUS_SS", "D75", "2026-03", ""), 'D');
+    assert_int_equal(conf(&u, "PART_ORIENTEES", "D75", "2026-03", ""), 'F');
+    assert_safe(&u, 11);
+    free(u.v);
+}
+
+/* The NSP counts add up over the geography although no count cell publishes them: D93's
+ * share is withheld (3 NSP), R11's and D75's would give D93's NSP = 23 - 20 by subtraction.
+ * A second département's share goes too, and the INCONNUS shares follow. */
+static void test_hidden_numerators_geography(void **state)
+{
+    (void)state;
+    table t = {0};
+    person_shares(&t, "R11", 150, 23, 50, 60);
+    person_shares(&t, "D75", 100, 20, 30, 40);
+    person_shares(&t, "D93", 50, 3, 20, 20);
+    protect(&t, 11);
+    assert_int_equal(conf(&t, "PART_NSP_SS", "D93", "2026-03", ""), 'C');
+    assert_int_equal(conf(&t, "PART_NSP_SS", "D75", "2026-03", ""), 'D');
+    assert_int_equal(conf(&t, "PART_NSP_SS", "R11", "2026-03", ""), 'F');
+    assert_int_equal(conf(&t, "PART_INCONNUS_SS", "D93", "2026-03", ""), 'D');
+    assert_int_equal(conf(&t, "PART_INCONNUS_SS", "D75", "2026-03", ""), 'D');
+    assert_int_equal(conf(&t, "PART_ORIENTEES", "D93", "2026-03", ""), 'F');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D93", "2026-03", ""), 'F');
+    assert_safe(&t, 11);
+    free(t.v);
+}
+
+/* PART_ORIENTEES counts the persons oriented to at least one partner: when one PARTENAIRE
+ * cell holds them all (the others are published zeros), the share's numerator is that cell,
+ * and it must follow it. */
+static void test_orientees_union(void **state)
+{
+    (void)state;
+    table t = {0};
+    person_shares(&t, "R11", 70, 20, 20, 37);
+    person_shares(&t, "D75", 40, 15, 12, 20);
+    person_shares(&t, "D93", 30, 5, 8, 17);
+    add(&t, "NB_PERSONNES", "R11", "2026-03", "PARTENAIRE=SSD", 25);
+    add(&t, "NB_PERSONNES", "D75", "2026-03", "PARTENAIRE=SSD", 20);
+    add(&t, "NB_PERSONNES", "D93", "2026-03", "PARTENAIRE=SSD", 5);
+    size_t r11 = t.n, d75 = t.n + 1; /* indexes: the table may move as it grows */
+    add(&t, "NB_PERSONNES", "R11", "2026-03", "PARTENAIRE=CCAS", 12);
+    add(&t, "NB_PERSONNES", "D75", "2026-03", "PARTENAIRE=CCAS", 0);
+    add(&t, "NB_PERSONNES", "D93", "2026-03", "PARTENAIRE=CCAS", 12);
+    add(&t, "NB_PERSONNES", "R11", "2026-03", "PARTENAIRE=JUSTICE", 0);
+    add(&t, "NB_PERSONNES", "D75", "2026-03", "PARTENAIRE=JUSTICE", 0);
+    add(&t, "NB_PERSONNES", "D93", "2026-03", "PARTENAIRE=JUSTICE", 0);
+    protect(&t, 11);
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D93", "2026-03", "PARTENAIRE=SSD"), 'C');
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D75", "2026-03", "PARTENAIRE=SSD"), 'D');
+    /* D75's 20 oriented persons are its 20 SSD ones; then D93's share is alone withheld in
+     * R11 = D75 + D93 and goes too. */
+    assert_int_equal(conf(&t, "PART_ORIENTEES", "D75", "2026-03", ""), 'D');
+    assert_int_equal(conf(&t, "PART_ORIENTEES", "D93", "2026-03", ""), 'D');
+    assert_int_equal(conf(&t, "PART_ORIENTEES", "R11", "2026-03", ""), 'F');
+    assert_safe(&t, 11);
+
+    /* D75 also orients persons to the CCAS: its union is no longer one cell. */
+    t.v[d75].value = 12;
+    t.v[r11].value = 24;
+    protect(&t, 11);
+    assert_int_equal(conf(&t, "NB_PERSONNES", "D75", "2026-03", "PARTENAIRE=SSD"), 'D');
+    assert_int_equal(conf(&t, "PART_ORIENTEES", "D75", "2026-03", ""), 'F');
+    assert_int_equal(conf(&t, "PART_ORIENTEES", "D93", "2026-03", ""), 'F');
+    assert_safe(&t, 11);
+    free(t.v);
+}
+
+/* The public view must be cut from the protection with posts, not protected on its own: an
+ * analyst sees both (the combined-views leak of the SDC review). */
+static void combined_views_table(table *t)
+{
+    static const char *const ages[] = {"AGE=Y_LT15", "AGE=Y15T17", "AGE=Y18T24", "AGE=Y25T39",
+                                       "AGE=Y_GE60"};
+    static const double p1[] = {5, 12, 23, 0, 0}, p2[] = {0, 0, 12, 20, 11};
+    const char *areas[] = {"ISCG-093-01", "ISCG-093-02", "D93"};
+    for (int a = 0; a < 3; a++) {
+        double tot = 0;
+        for (int i = 0; i < 5; i++)
+            tot += a == 0 ? p1[i] : a == 1 ? p2[i] : p1[i] + p2[i];
+        add(t, "NB_PERSONNES", areas[a], "2026-03", "", tot);
+        for (int i = 0; i < 5; i++)
+            add(t, "NB_PERSONNES", areas[a], "2026-03", ages[i],
+                a == 0 ? p1[i] : a == 1 ? p2[i] : p1[i] + p2[i]);
+    }
+}
+
+/* What an analyst sees: a cell is known when either view publishes it. */
+static void merge_views(table *analyst, const table *public_view)
+{
+    for (size_t i = 0, j = 0; i < analyst->n; i++)
+        if (analyst->v[i].area[0] != 'I') {
+            if (public_view->v[j].conf_status == 'F')
+                analyst->v[i].conf_status = 'F';
+            j++;
+        }
+}
+
+static size_t findings(const table *t, int k)
+{
+    agg_audit_report rep;
+    obs_err e;
+    assert_int_equal(agg_audit(t->v, t->n, k, &rep, &e), OBS_OK);
+    size_t n = rep.n;
+    agg_audit_free(&rep);
+    return n;
+}
+
+static void test_views_from_one_pattern(void **state)
+{
+    (void)state;
+    table all = {0}, pub = {0};
+    combined_views_table(&all);
+    for (size_t i = 0; i < all.n; i++)
+        if (all.v[i].area[0] != 'I')
+            add(&pub, all.v[i].mesure, all.v[i].area, all.v[i].period, "", 0)[0] = all.v[i];
+    /* The former way: each view protected on its own. */
+    protect(&all, 11);
+    protect(&pub, 11);
+    assert_safe(&all, 11);
+    assert_safe(&pub, 11);
+    assert_int_equal(conf(&all, "NB_PERSONNES", "D93", "2026-03", "AGE=Y15T17"), 'D');
+    assert_int_equal(conf(&pub, "NB_PERSONNES", "D93", "2026-03", "AGE=Y15T17"), 'F');
+    merge_views(&all, &pub);
+    assert_true(findings(&all, 11) > 0); /* P1's Y15T17, then its Y_LT15 */
+    /* Now: one protection with the posts, the public view cut from it. */
+    protect(&all, 11);
+    for (size_t i = 0, j = 0; i < all.n; i++)
+        if (all.v[i].area[0] != 'I')
+            pub.v[j++].conf_status = all.v[i].conf_status;
+    merge_views(&all, &pub);
+    assert_safe(&all, 11);
+    free(all.v);
+    free(pub.v);
 }
 
 static void test_k_configurable(void **state)
@@ -460,44 +675,72 @@ static unsigned rnd(unsigned n)
  * ndeps départements of the reference list, their régions and FR; 12 months, 4 quarters, the
  * year. Values are drawn per post and month (at most scale persons) and added up, so every
  * relation holds exactly; quarters and years of persons are sums too (harmless: the time
- * relations are not used for persons). Counts NB_PERSONNES by SEXE, AGE, STATUT, ORIGINE,
- * PROBLEMATIQUE; NB_CONTACTS by MODE; NB_NOUVELLES; PART_PERSONNES by SEXE. */
+ * relations are not used for persons). The measures and breakdowns of the stored table:
+ * NB_PERSONNES and PART_PERSONNES by every dimension, NB_CONTACTS and PART_CONTACTS by MODE,
+ * NB_NOUVELLES, PART_NSP_SS, PART_INCONNUS_SS, PART_ORIENTEES, PART_MINEURS. */
 typedef struct item {
-    const char *mesure;
-    int dim;   /* -1: all _T */
-    int list;  /* ref_list of the codes */
+    const char *mesure; /* NULL: a number no count publishes (hidden) */
+    int dim;            /* -1: all _T */
+    int list;           /* ref_list of the codes */
     size_t code;
+    int hidden;         /* HID_NSP, HID_NON, HID_ORIENTEES, or 0 */
 } item;
+
+enum { HID_NSP = 1, HID_NON, HID_ORIENTEES };
 
 static size_t make_items(item *it, size_t cap)
 {
     static const struct {
         int dim, list;
-    } parts[] = {{AGG_SEXE, REF_SEXE},       {AGG_AGE, REF_AGE},
-                 {AGG_STATUT, REF_STATUT},   {AGG_ORIGINE, REF_ORIGINE},
-                 {AGG_PROBLEMATIQUE, REF_PROBLEMATIQUE}};
+    } parts[] = {{AGG_SEXE, REF_SEXE},         {AGG_AGE, REF_AGE},
+                 {AGG_STATUT, REF_STATUT},     {AGG_ORIGINE, REF_ORIGINE},
+                 {AGG_PROBLEMATIQUE, REF_PROBLEMATIQUE}, {AGG_PARTENAIRE, REF_PARTENAIRE}};
     size_t n = 0;
-    it[n++] = (item){"NB_PERSONNES", -1, 0, 0};
+    it[n++] = (item){"NB_PERSONNES", -1, 0, 0, 0};
     for (size_t p = 0; p < OBS_ARRAY_LEN(parts); p++)
         for (size_t c = 0; c < ref_count((ref_list)parts[p].list); c++)
-            it[n++] = (item){"NB_PERSONNES", parts[p].dim, parts[p].list, c};
-    it[n++] = (item){"NB_CONTACTS", -1, 0, 0};
+            it[n++] = (item){"NB_PERSONNES", parts[p].dim, parts[p].list, c, 0};
+    it[n++] = (item){"NB_CONTACTS", -1, 0, 0, 0};
     for (size_t c = 0; c < ref_count(REF_MODE); c++)
-        it[n++] = (item){"NB_CONTACTS", AGG_MODE, REF_MODE, c};
-    it[n++] = (item){"NB_NOUVELLES", -1, 0, 0};
+        it[n++] = (item){"NB_CONTACTS", AGG_MODE, REF_MODE, c, 0};
+    it[n++] = (item){"NB_NOUVELLES", -1, 0, 0, 0};
+    for (int h = HID_NSP; h <= HID_ORIENTEES; h++)
+        it[n++] = (item){NULL, -1, 0, 0, h};
     assert_true(n <= cap);
     return n;
 }
 
+/* The index of an item: a count's (mesure, dim, code), or a hidden number. */
+static size_t item_at(const item *it, size_t nit, const char *mesure, int dim, const char *code,
+                      int hidden)
+{
+    for (size_t x = 0; x < nit; x++)
+        if (hidden ? it[x].hidden == hidden
+                   : it[x].mesure && strcmp(it[x].mesure, mesure) == 0 && it[x].dim == dim &&
+                         (dim < 0 || strcmp(ref_at((ref_list)it[x].list, it[x].code)->code,
+                                            code) == 0))
+            return x;
+    fail_msg("no item %s", mesure ? mesure : "(hidden)");
+    return 0;
+}
+
 /* Fill one post-month: partitions split the persons, the multi-response cells are drawn
- * independently, contacts add up over modes. */
+ * independently (PARTENAIRE: the first two codes share the oriented persons out, the others
+ * are subsets of the first's, so the oriented persons are their union), contacts add up over
+ * modes. */
 static void draw_leaf(const item *it, size_t nit, double *v, unsigned scale)
 {
-    double persons = rnd(scale + 1), contacts = 0;
+    double persons = rnd(scale + 1), contacts = 0, orientees = 0;
     size_t j = 0;
     while (j < nit) {
         if (it[j].dim < 0) {
-            if (strcmp(it[j].mesure, "NB_PERSONNES") == 0)
+            if (it[j].hidden == HID_NSP)
+                v[j] = rnd((unsigned)persons + 1);
+            else if (it[j].hidden == HID_NON)
+                v[j] = rnd((unsigned)(persons - v[j - 1]) + 1);
+            else if (it[j].hidden == HID_ORIENTEES)
+                v[j] = orientees;
+            else if (strcmp(it[j].mesure, "NB_PERSONNES") == 0)
                 v[j] = persons;
             else if (strcmp(it[j].mesure, "NB_NOUVELLES") == 0)
                 v[j] = rnd((unsigned)persons + 1);
@@ -510,6 +753,12 @@ static void draw_leaf(const item *it, size_t nit, double *v, unsigned scale)
         if (it[j].dim == AGG_PROBLEMATIQUE) {
             for (size_t x = j; x < end; x++)
                 v[x] = rnd((unsigned)persons / 2 + 1);
+        } else if (it[j].dim == AGG_PARTENAIRE) {
+            orientees = rnd((unsigned)persons + 1);
+            v[j] = rnd((unsigned)orientees + 1);
+            v[j + 1] = orientees - v[j];
+            for (size_t x = j + 2; x < end; x++)
+                v[x] = rnd(4) ? 0 : rnd((unsigned)v[j] + 1);
         } else if (it[j].dim == AGG_MODE) {
             for (size_t x = j; x < end; x++)
                 contacts += v[x] = rnd(scale / 2 + 1);
@@ -523,7 +772,7 @@ static void draw_leaf(const item *it, size_t nit, double *v, unsigned scale)
         j = end;
     }
     for (size_t x = 0; x < nit; x++)
-        if (it[x].dim < 0 && strcmp(it[x].mesure, "NB_CONTACTS") == 0)
+        if (it[x].mesure && it[x].dim < 0 && strcmp(it[x].mesure, "NB_CONTACTS") == 0)
             v[x] = contacts;
 }
 
@@ -541,7 +790,7 @@ static void period_code(int p, char *out, size_t cap)
 
 static void gen_year(table *t, size_t ndeps, unsigned scale)
 {
-    item it[64];
+    item it[96];
     size_t nit = make_items(it, OBS_ARRAY_LEN(it));
     size_t nreg = ref_region_count(), nposts = 0;
     if (ndeps > ref_dep_count())
@@ -593,6 +842,14 @@ static void gen_year(table *t, size_t ndeps, unsigned scale)
         for (size_t x = 0; x < (size_t)NPER * nit; x++)
             val[parent[a] * NPER * nit + x] += val[a * NPER * nit + x];
 
+    size_t persons = item_at(it, nit, "NB_PERSONNES", -1, NULL, 0);
+    size_t contacts = item_at(it, nit, "NB_CONTACTS", -1, NULL, 0);
+    size_t lt15 = item_at(it, nit, "NB_PERSONNES", AGG_AGE, "Y_LT15", 0);
+    size_t y15 = item_at(it, nit, "NB_PERSONNES", AGG_AGE, "Y15T17", 0);
+    size_t agu = item_at(it, nit, "NB_PERSONNES", AGG_AGE, "_U", 0);
+    size_t nsp = item_at(it, nit, NULL, 0, NULL, HID_NSP);
+    size_t non = item_at(it, nit, NULL, 0, NULL, HID_NON);
+    size_t ori = item_at(it, nit, NULL, 0, NULL, HID_ORIENTEES);
     for (size_t a = 0; a < narea; a++) {
         if (!used[a])
             continue;
@@ -601,14 +858,24 @@ static void gen_year(table *t, size_t ndeps, unsigned scale)
             period_code(p, per, sizeof per);
             const double *v = &val[(a * NPER + (size_t)p) * nit];
             for (size_t x = 0; x < nit; x++) {
+                if (it[x].hidden)
+                    continue;
                 bd[0] = '\0';
                 if (it[x].dim >= 0)
                     snprintf(bd, sizeof bd, "%s=%s", dims[it[x].dim],
                              ref_at((ref_list)it[x].list, it[x].code)->code);
                 add(t, it[x].mesure, code[a], per, bd, v[x]);
-                if (it[x].dim == AGG_SEXE)
-                    add_pct(t, "PART_PERSONNES", code[a], per, bd, (long)v[x], (long)v[0]);
+                if (it[x].dim >= 0)
+                    add_pct(t, it[x].dim == AGG_MODE ? "PART_CONTACTS" : "PART_PERSONNES",
+                            code[a], per, bd, (long)v[x],
+                            (long)v[it[x].dim == AGG_MODE ? contacts : persons]);
             }
+            long np = (long)v[persons];
+            add_pct(t, "PART_NSP_SS", code[a], per, "", (long)v[nsp], np);
+            add_pct(t, "PART_INCONNUS_SS", code[a], per, "", (long)v[non], np - (long)v[nsp]);
+            add_pct(t, "PART_ORIENTEES", code[a], per, "", (long)v[ori], np);
+            add_pct(t, "PART_MINEURS", code[a], per, "", (long)(v[lt15] + v[y15]),
+                    np - (long)v[agu]);
         }
     }
     free(val);
@@ -658,21 +925,60 @@ static void test_deterministic(void **state)
     free(t.v);
 }
 
-/* A demo-year-sized table (all départements, ~450 posts): completes and passes the audit. */
+/* The peak resident memory since the last reset_peak (Linux: VmHWM), in MiB; -1 if unknown. */
+static long peak_mib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "VmHWM:", 6) == 0)
+            kb = strtol(line + 6, NULL, 10);
+    if (f)
+        fclose(f);
+    return kb < 0 ? -1 : kb / 1024;
+}
+
+static void reset_peak(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (f) {
+        fputs("5", f);
+        fclose(f);
+    }
+}
+
+/* A demo-year-sized table (all départements, ~450 posts, the stored measures and breakdowns:
+ * about the 1.3 million cells of a national year with posts): completes, passes the audit;
+ * time and memory printed (docs/disclosure-control.md quotes them). */
 static void test_size(void **state)
 {
     (void)state;
     table t = {0};
     gen_year(&t, 200, 40);
-    assert_true(t.n > 300000);
+    assert_true(t.n > 1000000);
+    agg_cell *exact = malloc(t.n * sizeof *exact); /* without the growth slack */
+    assert_non_null(exact);
+    memcpy(exact, t.v, t.n * sizeof *exact);
+    free(t.v);
+    t.v = exact;
+    reset_peak();
+    long base = peak_mib();
     clock_t t0 = clock();
     protect(&t, 11);
     double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    long sdc_peak = peak_mib();
     size_t nc, nd;
     count_status(&t, &nc, &nd);
-    fprintf(stderr, "sdc: %zu cells, %zu C, %zu D, %.2f s\n", t.n, nc, nd, secs);
-    assert_true(nc > 0 && nd > 0);
+    reset_peak();
+    long abase = peak_mib();
+    t0 = clock();
     assert_safe(&t, 11);
+    double asecs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    fprintf(stderr, "sdc: %zu cells (%ld MiB), %zu C, %zu D, %.2f s, peak +%ld MiB; audit %.2f s, "
+            "peak +%ld MiB\n", t.n, (long)(t.n * sizeof *t.v >> 20), nc, nd, secs,
+            sdc_peak - base, asecs, peak_mib() - abase);
+    assert_true(nc > 0 && nd > 0);
     free(t.v);
 }
 
@@ -693,6 +999,11 @@ int main(void)
         cmocka_unit_test(test_cascade),
         cmocka_unit_test(test_post_measures_never),
         cmocka_unit_test(test_percentages_follow_counts),
+        cmocka_unit_test(test_mineurs_follow_ages),
+        cmocka_unit_test(test_shares_follow_persons),
+        cmocka_unit_test(test_hidden_numerators_geography),
+        cmocka_unit_test(test_orientees_union),
+        cmocka_unit_test(test_views_from_one_pattern),
         cmocka_unit_test(test_k_configurable),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_deterministic),
