@@ -75,7 +75,11 @@ void exp_report_method(exp_html *h, const char *vintage, int provisional)
                     "soustraction (catégories d'une même variable, départements d'une région, "
                     "régions de la France, mois d'un trimestre ou d'une année), d'autres valeurs "
                     "sont masquées à leur tour (secret secondaire) ;</li><li>une part calculée "
-                    "à partir d'un effectif masqué est masquée.</li></ul><p>Une valeur masquée "
+                    "à partir d'un effectif masqué est masquée ;</li><li>les parts de personnes "
+                    "inconnues des services sociaux, de réponses « ne sait pas » et de personnes "
+                    "orientées s'additionnent aussi d'un territoire à l'autre : elles sont "
+                    "protégées comme des effectifs, entre départements d'une région et régions "
+                    "de la France.</li></ul><p>Une valeur masquée "
                     "est signalée par « ");
     exp_html_text(h, EXP_SECRET);
     exp_html_raw(h, " » : elle n'est ni nulle ni inconnue, elle n'est pas diffusée. Un tiret "
