@@ -482,6 +482,7 @@ void exp_sdmx_data_get(obs_request *rq, obs_response *rs)
         sdmx_fail(rs, &e);
         return;
     }
+    exp_query_for_format(&q, fmt);
     answer_data(rq, rs, &q, fmt);
 }
 

@@ -486,6 +486,36 @@ static void test_streamed_answer(void **state)
     rfree(&c);
 }
 
+/* SDMX-CSV is flat (every dimension on every row): whatever dimensionAtObservation asks,
+ * the rows, their order and the ETag are those of the default layout. A small answer (one
+ * page) and a streamed one. */
+static void test_csv_any_layout(void **state)
+{
+    (void)state;
+    const char *paths[] = {FLOW "/M..NB_CONTACTS+NB_PERSONNES._T._T._T._T._T._T._T",
+                           FLOW "/all"};
+    const char *dims[] = {"REF_AREA", "MESURE", "AllDimensions", "TIME_PERIOD"};
+    for (size_t i = 0; i < OBS_ARRAY_LEN(paths); i++) {
+        resp base;
+        char etag[128], etag2[128], path[300];
+        get(paths[i], "Accept: " CSV, NULL, &base);
+        assert_int_equal(base.status, 200);
+        header(&base, "ETag", etag, sizeof etag);
+        for (size_t d = 0; d < OBS_ARRAY_LEN(dims); d++) {
+            resp r;
+            snprintf(path, sizeof path, "%s?dimensionAtObservation=%s", paths[i], dims[d]);
+            get(path, "Accept: " CSV, NULL, &r);
+            if (r.status != 200)
+                fail_msg("%s: status %ld", path, r.status);
+            assert_int_equal(r.len, base.len);
+            assert_memory_equal(r.body, base.body, base.len);
+            assert_string_equal(header(&r, "ETag", etag2, sizeof etag2), etag);
+            rfree(&r);
+        }
+        rfree(&base);
+    }
+}
+
 /* ---- export files ---- */
 
 static void test_export(void **state)
@@ -634,6 +664,7 @@ int main(void)
         cmocka_unit_test(test_errors_and_negotiation),
         cmocka_unit_test(test_etag_and_options),
         cmocka_unit_test(test_streamed_answer),
+        cmocka_unit_test(test_csv_any_layout),
         cmocka_unit_test(test_export),
         cmocka_unit_test(test_vintages),
     };
