@@ -363,7 +363,6 @@ static obs_status current(PGconn *c, const char *trigger, long long epoch, exp_r
     }
     if (rc)
         return rc;
-    run->latest = 1;
     /* Cache only a run that covers the state read before the cells (never newer). */
     if (strcmp(last_state, state) == 0) {
         time_t until = time(NULL) + TRUST_SECONDS;
@@ -430,7 +429,6 @@ obs_status exp_vintage_as_of(PGconn *c, time_t t, exp_run *run, obs_err *e)
     if (PQntuples(r)) {
         run->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
         run->published_at = (time_t)strtoll(PQgetvalue(r, 0, 1), NULL, 10);
-        run->latest = run->id == cur.id;
     }
     PQclear(r);
     return OBS_OK;
@@ -474,9 +472,14 @@ obs_status exp_source_init(exp_source *src, const exp_data_query *q, const exp_r
         cn += (size_t)snprintf(cursor + cn, sizeof cursor - cn, "%s$%d::%s", i ? ", " : "",
                                15 + i, src->order[i] == EXP_D_FREQ ? "bpchar" : "text");
     }
+    /* The run's rows, always by the historical filter: a streamed answer reads its run page
+     * by page, and a run recorded meanwhile ends rows of the run in force (to_run set) and
+     * adds rows after it; "to_run IS NULL" would then lose the first and never see the
+     * second. */
     char where[1024];
     snprintf(where, sizeof where,
-             " FROM sdmx_vintage WHERE %s"
+             " FROM sdmx_vintage"
+             " WHERE from_run <= $14::bigint AND (to_run IS NULL OR to_run > $14::bigint)"
              " AND ($1::text[] IS NULL OR freq = ANY($1::bpchar[]))"
              " AND ($2::text[] IS NULL OR area = ANY($2::text[]))"
              " AND ($3::text[] IS NULL OR mesure = ANY($3::text[]))"
@@ -490,8 +493,6 @@ obs_status exp_source_init(exp_source *src, const exp_data_query *q, const exp_r
              " AND ($11::int IS NULL OR %s >= $11::int)"
              " AND ($12::int IS NULL OR %s <= $12::int)"
              " AND ($13::bigint IS NULL OR from_run > $13::bigint)",
-             run->latest ? "to_run IS NULL AND from_run <= $14::bigint"
-                         : "from_run <= $14::bigint AND (to_run IS NULL OR to_run > $14::bigint)",
              q->period_within ? "pfirst" : "plast", q->period_within ? "plast" : "pfirst");
     const char *sel = "SELECT " KEYCOLS ", period, value, obs_status, conf_status";
     int n1 = snprintf(src->sql_first, sizeof src->sql_first, "%s%s ORDER BY %s LIMIT $15::int",

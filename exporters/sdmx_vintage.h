@@ -25,7 +25,6 @@
 typedef struct exp_run {
     long long id;        /* 0: nothing was ever published (asOf before the first run) */
     time_t published_at; /* when the run was recorded */
-    int latest;          /* 1: the run currently in force */
 } exp_run;
 
 /* The run in force, taking a new one when the figures changed. trigger: "query", "export"

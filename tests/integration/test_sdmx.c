@@ -26,10 +26,12 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "db.h"
 #include "harness.h"
 #include "publish.h"
 #include "ref.h"
 #include "sdmx_data.h"
+#include "sdmx_vintage.h"
 #include "../unit/sdmx_valid.h"
 
 static it_server S;
@@ -565,8 +567,8 @@ static void test_export(void **state)
 
 /* ---- vintages ---- */
 
-/* The first grid CSV of the demo (post, month), with its data rows halved. */
-static char *corrected_grid(char *post, char *month, size_t *len)
+/* The first grid CSV of the demo (post, month): whole, or with its data rows halved. */
+static char *demo_grid(char *post, char *month, size_t *len, int halve)
 {
     char dir[800];
     snprintf(dir, sizeof dir, "%s/grids", demo_dir);
@@ -586,6 +588,8 @@ static char *corrected_grid(char *post, char *month, size_t *len)
     char p[1100];
     snprintf(p, sizeof p, "%s/%s", dir, name);
     char *g = it_read_file(p, len);
+    if (!halve)
+        return g;
     size_t lines = 0;
     for (size_t i = 0; i < *len; i++)
         lines += g[i] == '\n';
@@ -597,6 +601,28 @@ static char *corrected_grid(char *post, char *month, size_t *len)
             break;
         }
     return g;
+}
+
+/* Whether the first demo grid is stored halved (test_vintages halves it first). */
+static int grid_halved;
+
+/* A correction through the real server: the first demo grid, halved when it is whole and
+ * whole again when it is halved, so that every call changes the published figures. Returns
+ * the grid's month (YYYY-MM) in month[16] when month is not NULL. */
+static void correct_first_grid(char *month)
+{
+    char post[16], m[16], path[300];
+    size_t len;
+    char *grid = demo_grid(post, m, &len, !grid_halved);
+    snprintf(path, sizeof path, "/api/v1/grids/%s/%s", post, m);
+    it_resp u;
+    it_http(&S, "PUT", path, tok_admin, "text/csv", grid, len, &u);
+    assert_int_equal(u.status, 200);
+    it_resp_free(&u);
+    free(grid);
+    grid_halved = !grid_halved;
+    if (month)
+        snprintf(month, 16, "%s", m);
 }
 
 static void test_vintages(void **state)
@@ -611,15 +637,8 @@ static void test_vintages(void **state)
     char ts[32];
     exp_datetime(t1, ts, sizeof ts);
     sleep(2);
-    char post[16], month[16], path[300];
-    size_t len;
-    char *grid = corrected_grid(post, month, &len);
-    snprintf(path, sizeof path, "/api/v1/grids/%s/%s", post, month);
-    it_resp u;
-    it_http(&S, "PUT", path, tok_admin, "text/csv", grid, len, &u);
-    assert_int_equal(u.status, 200); /* a correction */
-    it_resp_free(&u);
-    free(grid);
+    char month[16], path[300];
+    correct_first_grid(month); /* halves it */
 
     get(series, "Accept: " CSV, NULL, &after);
     assert_int_equal(after.status, 200);
@@ -656,6 +675,76 @@ static void test_vintages(void **state)
     rfree(&upd);
 }
 
+/* ---- reading runs page by page, in this process (the server records runs the same way) ---- */
+
+/* Every observation of run, read as the stream reads it: pages of page observations after a
+ * keyset cursor. between (may be NULL) runs once, after the first page. *n observations, in
+ * series order; the caller frees the array. */
+static exp_obs *read_run(PGconn *c, const exp_run *run, size_t page, void (*between)(void),
+                         size_t *n)
+{
+    exp_data_query q;
+    exp_data_query_init(&q);
+    exp_source src;
+    obs_err e;
+    assert_int_equal(exp_source_init(&src, &q, run, -1, &e), OBS_OK);
+    size_t cap = page, k = 0, got = 0;
+    exp_obs *all = malloc(cap * sizeof *all);
+    assert_non_null(all);
+    do {
+        if (k + page > cap) {
+            while (k + page > cap)
+                cap *= 2;
+            all = realloc(all, cap * sizeof *all);
+            assert_non_null(all);
+        }
+        const exp_obs *after = k ? &all[k - 1] : NULL;
+        assert_int_equal(exp_source_page(c, &src, after, page, all + k, &got, &e), OBS_OK);
+        k += got;
+        if (between && k == got) /* the first page was read */
+            between();
+    } while (got == page);
+    *n = k;
+    return all;
+}
+
+/* Between two pages of a streamed answer: a correction, and the run it causes. */
+static long long between_run;
+static void correct_and_publish(void)
+{
+    correct_first_grid(NULL);
+    obs_err e;
+    exp_run r;
+    assert_int_equal(exp_vintage_current(obs_db_conn(&e), "query", &r, &e), OBS_OK);
+    between_run = r.id;
+}
+
+/* A run recorded while an answer is being streamed does not change the answer: every page
+ * reads the run the answer started with, even when the new run ends some of its rows. */
+static void test_pages_across_runs(void **state)
+{
+    (void)state;
+    obs_err e;
+    PGconn *c = obs_db_conn(&e);
+    assert_non_null(c);
+    exp_run run;
+    assert_int_equal(exp_vintage_current(c, "query", &run, &e), OBS_OK);
+    size_t n_whole, n_paged;
+    exp_obs *whole = read_run(c, &run, 1000, NULL, &n_whole);
+    assert_true(n_whole > 5000);
+    exp_obs *paged = read_run(c, &run, 500, correct_and_publish, &n_paged);
+    assert_true(between_run > run.id);
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT closed FROM sdmx_publication WHERE id = %lld", between_run);
+    PGconn *t = it_db(&S);
+    assert_true(it_sql_long(t, sql) > 0); /* the new run did end rows of the old one */
+    PQfinish(t);
+    assert_int_equal(n_paged, n_whole);
+    assert_memory_equal(paged, whole, n_whole * sizeof *whole);
+    free(whole);
+    free(paged);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -667,6 +756,7 @@ int main(void)
         cmocka_unit_test(test_csv_any_layout),
         cmocka_unit_test(test_export),
         cmocka_unit_test(test_vintages),
+        cmocka_unit_test(test_pages_across_runs),
     };
     int failed = cmocka_run_group_tests_name("integration_sdmx", tests, setup, teardown);
     return failed || it_stop_failures;
