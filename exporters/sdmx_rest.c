@@ -167,7 +167,8 @@ static void common_headers(obs_response *rs)
     obs_http_add_header(rs, "Access-Control-Allow-Origin", "*");
 }
 
-/* An SDMX-ML Error message. */
+/* An SDMX-ML Error message. It replaces whatever the handler prepared, headers included
+ * (common_headers may already have run: each header is sent once). */
 static void sdmx_error(obs_response *rs, int status, int code, const char *msg_fr)
 {
     static const struct { int code; const char *en; } T[] = {
@@ -179,6 +180,7 @@ static void sdmx_error(obs_response *rs, int status, int code, const char *msg_f
         if (T[i].code == code)
             en = T[i].en;
     obs_buf_reset(&rs->body);
+    rs->nheaders = 0;
     rs->status = status;
     snprintf(rs->content_type, sizeof rs->content_type, "%s", CT_XML);
     if (exp_error_message(&rs->body, code, en, msg_fr) != OBS_OK) {
@@ -463,7 +465,6 @@ static void answer_data(obs_request *rq, obs_response *rs, const exp_data_query 
         }
         exp_stream_free(st);
     }
-    rs->nheaders = 0;
     sdmx_fail(rs, &e);
 }
 

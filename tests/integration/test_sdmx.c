@@ -127,6 +127,16 @@ static const char *header(const resp *r, const char *name, char *out, size_t cap
     return out;
 }
 
+/* How many times response header name (case-insensitive) was sent. */
+static int header_count(const resp *r, const char *name)
+{
+    int k = 0;
+    size_t n = strlen(name);
+    for (const char *p = r->headers; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p))
+        k += strncasecmp(p, name, n) == 0 && p[n] == ':';
+    return k;
+}
+
 /* ---- setup: a small demo year through the real upload path ---- */
 
 static int setup(void **state)
@@ -315,6 +325,8 @@ static void test_messages_validate(void **state)
     assert_string_equal(header(&r, "Content-Type", v, sizeof v),
                         "application/vnd.sdmx.genericdata+xml;version=2.1");
     assert_string_equal(header(&r, "Vary", v, sizeof v), "Accept");
+    assert_int_equal(header_count(&r, "Vary"), 1);
+    assert_int_equal(header_count(&r, "Access-Control-Allow-Origin"), 1);
     assert_int_equal(sdmx_validate(r.body, r.len), 0);
     assert_non_null(strstr(r.body, "structureID=\"DSD_ISCG\""));
     assert_non_null(strstr(r.body, "<generic:Value id=\"REF_AREA\" value=\"FR\"/>"));
@@ -378,6 +390,9 @@ static void expect_error(const char *path, const char *h, long status, const cha
     snprintf(want, sizeof want, "<message:ErrorMessage code=\"%s\">", code);
     assert_non_null(strstr(r.body, want));
     assert_int_equal(sdmx_validate(r.body, r.len), 0);
+    if (header_count(&r, "Vary") != 1 || header_count(&r, "Access-Control-Allow-Origin") != 1)
+        fail_msg("%s: Vary sent %d times, Access-Control-Allow-Origin %d times (want 1)", path,
+                 header_count(&r, "Vary"), header_count(&r, "Access-Control-Allow-Origin"));
     rfree(&r);
 }
 
