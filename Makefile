@@ -98,12 +98,16 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libiscgobs.a
 
 IT_SRC := $(wildcard tests/integration/test_*.c)
 IT_BIN := $(IT_SRC:tests/integration/%.c=$(BUILD)/it/%)
+# Fault injection: the library's calls to these functions go to the test's __wrap_ versions
+# (which call __real_ ones). test_sdmx: a correction in the middle of a publication run's
+# snapshot.
+IT_WRAP_test_sdmx := -Wl,--wrap=agg_published_cells
 $(BUILD)/it/%: tests/integration/%.c tests/integration/harness.c \
                $(wildcard tests/integration/*.h) $(BUILD)/libiscgobs.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC $<")
-	$(Q)$(CC) $(CFLAGS) -Wno-missing-prototypes -Itests/integration $(LDFLAGS) -o $@ $< \
-	    tests/integration/harness.c $(BUILD)/libiscgobs.a $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) -Wno-missing-prototypes -Itests/integration $(LDFLAGS) $(IT_WRAP_$*) \
+	    -o $@ $< tests/integration/harness.c $(BUILD)/libiscgobs.a $(LDLIBS) -lcmocka
 
 # Everything a test run needs for this flavour (scripts/test.sh runs them).
 tests: $(BIN) $(UNIT_BIN) $(IT_BIN)

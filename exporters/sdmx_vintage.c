@@ -272,20 +272,68 @@ static long exec_count(PGconn *w, const char *sql, const char *run, obs_status *
     return n;
 }
 
-/* Inside the transaction of w (advisory lock held): record a run for state if the
- * publication changed, else bring the last run's state up to date. */
-static obs_status record_run(PGconn *c, PGconn *w, const char *state, const char *trigger,
+/* Reads of the cells tried before giving up on a consistent snapshot (see snapshot). */
+#define SNAPSHOT_ATTEMPTS 3
+
+/* Fill sdmx_cur (temporary table of w, inside its transaction) with the published cells of
+ * one state of the indicator store. agg_published_cells reads each (year, measure) in its own
+ * transaction on c, so a change committed during the fill would mix two states: the state is
+ * read again after the last read of cells, and when it moved (a generation was bumped, the
+ * Paris month turned) the cells are discarded and read again. Generations only grow and
+ * every change of the indicators bumps one in the same transaction, so an unchanged state
+ * means that every read saw the same indicators. On entry state (cap bytes) is the state read
+ * before; on return it is the state the cells belong to (it may be newer). *consistent is 0
+ * when the store moved during each of SNAPSHOT_ATTEMPTS fills (sdmx_cur is then empty). */
+static obs_status snapshot(PGconn *c, PGconn *w, char *state, size_t cap, long *ncells,
+                           int *consistent, obs_err *e)
+{
+    *consistent = 0;
+    for (int attempt = 1; attempt <= SNAPSHOT_ATTEMPTS; attempt++) {
+        char after[512];
+        *ncells = 0;
+        obs_status rc = fill_current(c, w, ncells, e);
+        if (rc == OBS_OK)
+            rc = read_state(c, after, sizeof after, NULL, e);
+        if (rc)
+            return rc;
+        if (strcmp(after, state) == 0) {
+            *consistent = 1;
+            return OBS_OK;
+        }
+        obs_log(OBS_LOG_WARN, "sdmx.publish", "moved=1 attempt=%d", attempt);
+        snprintf(state, cap, "%s", after);
+        if ((rc = obs_db_run(w, "TRUNCATE sdmx_cur", e)))
+            return rc;
+    }
+    return OBS_OK;
+}
+
+/* Inside the transaction of w (advisory lock held): record a run if the publication changed,
+ * else bring the last run's state up to date. state_in is the state read before the lock; the
+ * run records the state its cells were read in (snapshot). When the store never held still
+ * long enough to read it, nothing is recorded and the last run stays in force (OBS_OK), or,
+ * before any run, OBS_ERR_DB / E_SDMX_BUSY (503: retry). */
+static obs_status record_run(PGconn *c, PGconn *w, const char *state_in, const char *trigger,
                              obs_err *e)
 {
     exp_run prev;
-    char prev_state[512];
+    char prev_state[512], state[512];
     obs_status rc = last_run(w, &prev, prev_state, sizeof prev_state, e);
-    if (rc || (prev.id && strcmp(prev_state, state) == 0))
+    if (rc || (prev.id && strcmp(prev_state, state_in) == 0))
         return rc; /* another thread or process published it meanwhile */
+    snprintf(state, sizeof state, "%s", state_in);
     rc = obs_db_run(w, SQL_CUR, e);
     long ncells = 0;
+    int consistent = 0;
     if (rc == OBS_OK)
-        rc = fill_current(c, w, &ncells, e);
+        rc = snapshot(c, w, state, sizeof state, &ncells, &consistent, e);
+    if (rc == OBS_OK && !consistent) {
+        obs_log(OBS_LOG_WARN, "sdmx.publish", "busy=1 kept_run=%lld", prev.id);
+        if (prev.id)
+            return OBS_OK;
+        return obs_fail(e, OBS_ERR_DB, "E_SDMX_BUSY",
+                        "les indicateurs changent sans cesse : réessayez dans quelques secondes");
+    }
     PGresult *r = NULL;
     if (rc == OBS_OK)
         rc = obs_db_exec(w, SQL_NEW_RUN, 2, (const char *[]){state, trigger}, &r, e);

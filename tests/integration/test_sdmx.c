@@ -582,8 +582,8 @@ static void test_export(void **state)
 
 /* ---- vintages ---- */
 
-/* The first grid CSV of the demo (post, month): whole, or with its data rows halved. */
-static char *demo_grid(char *post, char *month, size_t *len, int halve)
+/* The first grid CSV of the demo (post, month), keeping 1/part of its data rows. */
+static char *demo_grid(char *post, char *month, size_t *len, int part)
 {
     char dir[800];
     snprintf(dir, sizeof dir, "%s/grids", demo_dir);
@@ -603,13 +603,13 @@ static char *demo_grid(char *post, char *month, size_t *len, int halve)
     char p[1100];
     snprintf(p, sizeof p, "%s/%s", dir, name);
     char *g = it_read_file(p, len);
-    if (!halve)
+    if (part == 1)
         return g;
     size_t lines = 0;
     for (size_t i = 0; i < *len; i++)
         lines += g[i] == '\n';
     assert_true(lines > 4);
-    size_t keep = 1 + (lines - 1) / 2, seen = 0;
+    size_t keep = 1 + (lines - 1) / (size_t)part, seen = 0;
     for (size_t i = 0; i < *len; i++)
         if (g[i] == '\n' && ++seen == keep) {
             *len = i + 1;
@@ -618,24 +618,26 @@ static char *demo_grid(char *post, char *month, size_t *len, int halve)
     return g;
 }
 
-/* Whether the first demo grid is stored halved (test_vintages halves it first). */
-static int grid_halved;
+/* Which part of the first demo grid is stored: 0 whole (the demo), 1 half, 2 a quarter. */
+static int grid_variant;
 
-/* A correction through the real server: the first demo grid, halved when it is whole and
- * whole again when it is halved, so that every call changes the published figures. Returns
- * the grid's month (YYYY-MM) in month[16] when month is not NULL. */
+/* A correction through the real server: the first demo grid, whole, then halved, then a
+ * quarter of it, then whole again..., so that every call changes the published figures and
+ * two calls never come back to the figures of a run before them. Returns the grid's month
+ * (YYYY-MM) in month[16] when month is not NULL. */
 static void correct_first_grid(char *month)
 {
+    static const int parts[] = {1, 2, 4};
     char post[16], m[16], path[300];
     size_t len;
-    char *grid = demo_grid(post, m, &len, !grid_halved);
+    grid_variant = (grid_variant + 1) % 3;
+    char *grid = demo_grid(post, m, &len, parts[grid_variant]);
     snprintf(path, sizeof path, "/api/v1/grids/%s/%s", post, m);
     it_resp u;
     it_http(&S, "PUT", path, tok_admin, "text/csv", grid, len, &u);
     assert_int_equal(u.status, 200);
     it_resp_free(&u);
     free(grid);
-    grid_halved = !grid_halved;
     if (month)
         snprintf(month, 16, "%s", m);
 }
@@ -688,6 +690,25 @@ static void test_vintages(void **state)
     rfree(&after);
     rfree(&asof);
     rfree(&upd);
+}
+
+/* ---- fault injection (the Makefile links this test with -Wl,--wrap=...) ---- */
+
+obs_status __real_agg_published_cells(PGconn *c, const agg_query *q, int include_posts,
+                                      agg_cell **out, size_t *n, obs_err *e);
+
+/* Set: a correction through the server right after the next read of cells. */
+static int correct_after_next_read;
+
+obs_status __wrap_agg_published_cells(PGconn *c, const agg_query *q, int include_posts,
+                                      agg_cell **out, size_t *n, obs_err *e)
+{
+    obs_status rc = __real_agg_published_cells(c, q, include_posts, out, n, e);
+    if (correct_after_next_read) {
+        correct_after_next_read = 0;
+        correct_first_grid(NULL);
+    }
+    return rc;
 }
 
 /* ---- reading runs page by page, in this process (the server records runs the same way) ---- */
@@ -760,6 +781,67 @@ static void test_pages_across_runs(void **state)
     free(paged);
 }
 
+/* The published cells now, as observations in series order (the caller frees them). */
+static exp_obs *published_now(PGconn *c, size_t *n)
+{
+    agg_cell *cells = NULL;
+    obs_err e;
+    assert_int_equal(agg_published_cells(c, NULL, 0, &cells, n, &e), OBS_OK);
+    exp_obs *o = calloc(*n ? *n : 1, sizeof *o);
+    assert_non_null(o);
+    for (size_t i = 0; i < *n; i++)
+        assert_int_equal(exp_obs_from_cell(&cells[i], &o[i], &e), OBS_OK);
+    free(cells);
+    exp_obs_sort(o, *n, EXP_DIM_TIME);
+    return o;
+}
+
+/* One text value of a query on a new connection to the test database, into out. */
+static void sql_text(const char *sql, char *out, size_t cap)
+{
+    PGconn *t = it_db(&S);
+    PGresult *r = PQexec(t, sql);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    assert_int_equal(PQntuples(r), 1);
+    snprintf(out, cap, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    PQfinish(t);
+}
+
+/* A publication run is one state of the indicators: a correction committed while the run's
+ * cells are being read (after the first of its per-measure reads) must not give a run that
+ * mixes both states under the older state's name. */
+static void test_run_is_one_snapshot(void **state)
+{
+    (void)state;
+    obs_err e;
+    PGconn *c = obs_db_conn(&e);
+    assert_non_null(c);
+    PGconn *t = it_db(&S);
+    long last = it_sql_long(t, "SELECT max(id) FROM sdmx_publication");
+    PQfinish(t);
+    correct_first_grid(NULL); /* the state moved: the next check takes a run */
+    correct_after_next_read = 1;
+    exp_run run;
+    assert_int_equal(exp_vintage_current(c, "export", &run, &e), OBS_OK);
+    assert_false(correct_after_next_read); /* the correction did land during the snapshot */
+    assert_true(run.id > last);
+    char sql[200], run_state[512], gens[512];
+    snprintf(sql, sizeof sql, "SELECT state FROM sdmx_publication WHERE id = %lld", run.id);
+    sql_text(sql, run_state, sizeof run_state);
+    sql_text("SELECT coalesce(string_agg(year || ':' || gen, ',' ORDER BY year), '')"
+             " FROM agg_generation", gens, sizeof gens);
+    if (strncmp(run_state, gens, strlen(gens)) != 0 || run_state[strlen(gens)] != '|')
+        fail_msg("run %lld has state %s, the generations are %s", run.id, run_state, gens);
+    size_t n_run, n_now;
+    exp_obs *got = read_run(c, &run, 1000, NULL, &n_run);
+    exp_obs *want = published_now(c, &n_now);
+    assert_int_equal(n_run, n_now);
+    assert_memory_equal(got, want, n_now * sizeof *want);
+    free(got);
+    free(want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -772,6 +854,7 @@ int main(void)
         cmocka_unit_test(test_export),
         cmocka_unit_test(test_vintages),
         cmocka_unit_test(test_pages_across_runs),
+        cmocka_unit_test(test_run_is_one_snapshot),
     };
     int failed = cmocka_run_group_tests_name("integration_sdmx", tests, setup, teardown);
     return failed || it_stop_failures;
