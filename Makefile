@@ -100,8 +100,8 @@ IT_SRC := $(wildcard tests/integration/test_*.c)
 IT_BIN := $(IT_SRC:tests/integration/%.c=$(BUILD)/it/%)
 # Fault injection: the library's calls to these functions go to the test's __wrap_ versions
 # (which call __real_ ones). test_sdmx: a correction in the middle of a publication run's
-# snapshot.
-IT_WRAP_test_sdmx := -Wl,--wrap=agg_published_cells
+# snapshot, a delay between a run's INSERT and its COMMIT.
+IT_WRAP_test_sdmx := -Wl,--wrap=agg_published_cells -Wl,--wrap=obs_db_exec
 $(BUILD)/it/%: tests/integration/%.c tests/integration/harness.c \
                $(wildcard tests/integration/*.h) $(BUILD)/libiscgobs.a
 	@mkdir -p $(dir $@)

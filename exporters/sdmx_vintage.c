@@ -169,8 +169,10 @@ static const char SQL_ADD[] =
     " SELECT " KEYCOLS ", period, pfirst, plast, value, obs_status, conf_status, $1::bigint"
     " FROM sdmx_cur c WHERE NOT EXISTS (SELECT 1 FROM sdmx_vintage v"
     " WHERE v.to_run IS NULL AND " KEYMATCH ")";
-static const char SQL_RUN_COUNTS[] =
-    "UPDATE sdmx_publication SET added = $2::int, closed = $3::int WHERE id = $1::bigint";
+/* The last statement before COMMIT: published_at is when the run becomes visible (asOf). */
+static const char SQL_RUN_DONE[] =
+    "UPDATE sdmx_publication SET added = $2::int, closed = $3::int,"
+    " published_at = clock_timestamp() WHERE id = $1::bigint";
 static const char SQL_DROP_RUN[] = "DELETE FROM sdmx_publication WHERE id = $1::bigint";
 static const char SQL_RUN_STATE[] =
     "UPDATE sdmx_publication SET state = $2 WHERE id = $1::bigint";
@@ -357,7 +359,7 @@ static obs_status record_run(PGconn *c, PGconn *w, const char *state_in, const c
     char a[24], d[24];
     snprintf(a, sizeof a, "%ld", added);
     snprintf(d, sizeof d, "%ld", closed);
-    rc = obs_db_exec(w, SQL_RUN_COUNTS, 3, (const char *[]){run, a, d}, NULL, e);
+    rc = obs_db_exec(w, SQL_RUN_DONE, 3, (const char *[]){run, a, d}, NULL, e);
     obs_log(OBS_LOG_INFO, "sdmx.publish", "run=%s trigger=%s cells=%ld added=%ld closed=%ld", run,
             trigger, ncells, added, closed);
     return rc;

@@ -696,6 +696,8 @@ static void test_vintages(void **state)
 
 obs_status __real_agg_published_cells(PGconn *c, const agg_query *q, int include_posts,
                                       agg_cell **out, size_t *n, obs_err *e);
+obs_status __real_obs_db_exec(PGconn *c, const char *sql, int nparams,
+                              const char *const *params, PGresult **res, obs_err *e);
 
 /* Set: a correction through the server right after the next read of cells. */
 static int correct_after_next_read;
@@ -709,6 +711,29 @@ obs_status __wrap_agg_published_cells(PGconn *c, const agg_query *q, int include
         correct_first_grid(NULL);
     }
     return rc;
+}
+
+/* Set: sleep 1.5 s before the next statement adding a run's rows (after the run's INSERT,
+ * before its COMMIT); delayed_until is the time the sleep ended. */
+static int delay_next_add;
+static double delayed_until;
+
+static double now_real(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+obs_status __wrap_obs_db_exec(PGconn *c, const char *sql, int nparams,
+                              const char *const *params, PGresult **res, obs_err *e)
+{
+    if (delay_next_add && strstr(sql, "INSERT INTO sdmx_vintage")) {
+        delay_next_add = 0;
+        usleep(1500 * 1000);
+        delayed_until = now_real();
+    }
+    return __real_obs_db_exec(c, sql, nparams, params, res, e);
 }
 
 /* ---- reading runs page by page, in this process (the server records runs the same way) ---- */
@@ -842,6 +867,28 @@ static void test_run_is_one_snapshot(void **state)
     free(want);
 }
 
+/* published_at is the time the run became visible (just before its COMMIT), not the time
+ * of its INSERT: asOf=T between the two would otherwise name a run nobody could read at T. */
+static void test_published_at_is_commit_time(void **state)
+{
+    (void)state;
+    obs_err e;
+    correct_first_grid(NULL);
+    delay_next_add = 1;
+    exp_run run;
+    assert_int_equal(exp_vintage_current(obs_db_conn(&e), "export", &run, &e), OBS_OK);
+    assert_false(delay_next_add);
+    char sql[200], v[64];
+    snprintf(sql, sizeof sql,
+             "SELECT extract(epoch FROM published_at)::text FROM sdmx_publication WHERE id = %lld",
+             run.id);
+    sql_text(sql, v, sizeof v);
+    double published = strtod(v, NULL);
+    if (published < delayed_until)
+        fail_msg("published_at %.3f is before the last statement of its run (%.3f)", published,
+                 delayed_until);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -855,6 +902,7 @@ int main(void)
         cmocka_unit_test(test_vintages),
         cmocka_unit_test(test_pages_across_runs),
         cmocka_unit_test(test_run_is_one_snapshot),
+        cmocka_unit_test(test_published_at_is_commit_time),
     };
     int failed = cmocka_run_group_tests_name("integration_sdmx", tests, setup, teardown);
     return failed || it_stop_failures;
