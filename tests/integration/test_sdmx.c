@@ -78,13 +78,14 @@ static size_t head_cb(char *p, size_t size, size_t n, void *arg)
     return k;
 }
 
-/* GET path with up to two extra headers ("Name: value", NULL to skip). */
-static void get(const char *path, const char *h1, const char *h2, resp *r)
+/* GET path from server s with up to two extra headers ("Name: value", NULL to skip). */
+static void get_from(const it_server *s, const char *path, const char *h1, const char *h2,
+                     resp *r)
 {
     memset(r, 0, sizeof *r);
     CURL *c = curl_easy_init();
     char url[4096];
-    snprintf(url, sizeof url, "%s%s", S.base, path);
+    snprintf(url, sizeof url, "%s%s", s->base, path);
     struct curl_slist *hd = curl_slist_append(NULL, "Accept:"); /* no Accept unless given */
     if (h1)
         hd = curl_slist_append(hd, h1);
@@ -103,6 +104,12 @@ static void get(const char *path, const char *h1, const char *h2, resp *r)
         r->body = calloc(1, 1);
     curl_slist_free_all(hd);
     curl_easy_cleanup(c);
+}
+
+/* GET path from the test's server. */
+static void get(const char *path, const char *h1, const char *h2, resp *r)
+{
+    get_from(&S, path, h1, h2, r);
 }
 
 static void rfree(resp *r)
@@ -380,10 +387,12 @@ static void test_messages_validate(void **state)
 
 /* ---- negotiation, errors, conditional requests, options ---- */
 
-static void expect_error(const char *path, const char *h, long status, const char *code)
+/* An SDMX-ML Error message from server s: status, SDMX code, valid, headers once. */
+static void expect_error_from(const it_server *s, const char *path, const char *h, long status,
+                              const char *code)
 {
     resp r;
-    get(path, h, NULL, &r);
+    get_from(s, path, h, NULL, &r);
     if (r.status != status)
         fail_msg("%s: status %ld, want %ld", path, r.status, status);
     char want[64];
@@ -394,6 +403,11 @@ static void expect_error(const char *path, const char *h, long status, const cha
         fail_msg("%s: Vary sent %d times, Access-Control-Allow-Origin %d times (want 1)", path,
                  header_count(&r, "Vary"), header_count(&r, "Access-Control-Allow-Origin"));
     rfree(&r);
+}
+
+static void expect_error(const char *path, const char *h, long status, const char *code)
+{
+    expect_error_from(&S, path, h, status, code);
 }
 
 static void test_errors_and_negotiation(void **state)
@@ -407,7 +421,7 @@ static void test_errors_and_negotiation(void **state)
     expect_error(FLOW "/all?startPeriod=1999&endPeriod=1999", NULL, 404, "100");
     expect_error("/sdmx/categoryscheme/all/all/latest", NULL, 501, "501");
     expect_error("/sdmx/dataflow/ECB", NULL, 404, "100");
-    expect_error(FLOW "/all", "Accept: application/json", 406, "406");
+    expect_error(FLOW "/all", "Accept: application/json", 406, "1000");
     expect_error("/sdmx/nothing", NULL, 404, "100");
     resp r;
     char v[256];
@@ -531,6 +545,47 @@ static void test_csv_any_layout(void **state)
         }
         rfree(&base);
     }
+}
+
+/* A second server on the same database, with ISCGOBS_SDMX_MAX_OBS=10 (started and stopped
+ * around test_too_large, so that it stops even when the test fails). */
+static it_server small;
+
+static int small_start(void **state)
+{
+    (void)state;
+    small = S;
+    it_start(&small, (const char *const[]){"ISCGOBS_SDMX_MAX_OBS=10", NULL});
+    return 0;
+}
+
+static int small_stop(void **state)
+{
+    (void)state;
+    it_stop_checked(&small);
+    return 0;
+}
+
+/* ISCGOBS_SDMX_MAX_OBS: an answer selecting more observations is refused with 413 and SDMX
+ * code 510 (response size exceeds service limit), whether it fits in one page or would be
+ * streamed; a smaller answer is served. */
+static void test_too_large(void **state)
+{
+    (void)state;
+    resp r;
+    get_from(&small, FLOW "/A.FR.NB_PERSONNES._T._T._T._T._T._T._T", NULL, NULL, &r);
+    assert_int_equal(r.status, 200); /* one observation */
+    rfree(&r);
+    /* 12 monthly observations: one page. */
+    expect_error_from(&small, FLOW "/M.FR.NB_CONTACTS._T._T._T._T._T._T._T", NULL, 413, "510");
+    expect_error_from(&small, FLOW "/M.FR.NB_CONTACTS._T._T._T._T._T._T._T", "Accept: " CSV, 413,
+                      "510");
+    /* The whole year: a streamed answer. */
+    expect_error_from(&small, FLOW "/all", NULL, 413, "510");
+    /* Only that server has the small limit. */
+    get(FLOW "/M.FR.NB_CONTACTS._T._T._T._T._T._T._T", NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    rfree(&r);
 }
 
 /* ---- export files ---- */
@@ -898,6 +953,7 @@ int main(void)
         cmocka_unit_test(test_etag_and_options),
         cmocka_unit_test(test_streamed_answer),
         cmocka_unit_test(test_csv_any_layout),
+        cmocka_unit_test_setup_teardown(test_too_large, small_start, small_stop),
         cmocka_unit_test(test_export),
         cmocka_unit_test(test_vintages),
         cmocka_unit_test(test_pages_across_runs),
