@@ -595,6 +595,11 @@ static void test_export(void **state)
     (void)state;
     char out[800], p[1200];
     snprintf(out, sizeof out, "%s/export", S.dir);
+    char help[2048];
+    assert_int_equal(it_cli(&S, help, sizeof help, (const char *[]){"export", "--help", NULL}),
+                     0);
+    assert_non_null(strstr(help, "AAAA-Qn")); /* quarters as the parser reads them */
+    assert_null(strstr(help, "-Tn"));
     assert_int_equal(it_cli(&S, NULL, 0, (const char *[]){"export", "csv", "--period", year,
                                                           "--out", out, NULL}),
                      0);
