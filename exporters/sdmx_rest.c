@@ -521,6 +521,16 @@ static void answer_bytes(obs_request *rq, obs_response *rs, const char *ctype, o
     validators(rs, etag, 0);
 }
 
+/* When structure messages were first asked for: written once (pthread_once), then only read
+ * by the worker threads. */
+static time_t structures_started;
+static pthread_once_t structures_once = PTHREAD_ONCE_INIT;
+
+static void structures_start(void)
+{
+    structures_started = time(NULL);
+}
+
 void exp_sdmx_structure_get(obs_request *rq, obs_response *rs)
 {
     if (exp_negotiate_structure(obs_http_header(rq, "Accept"), 0)) {
@@ -560,12 +570,11 @@ void exp_sdmx_structure_get(obs_request *rq, obs_response *rs)
     exp_message_id("ISCG_STRUCTURE", ((uint64_t)sel.codelists << 3) | (uint64_t)sel.dataflow << 2 |
                                          (uint64_t)sel.dsd << 1 | (uint64_t)sel.conceptscheme,
                    id, sizeof id);
-    /* Prepared: the process start, so that the bytes (and the ETag) are stable. */
-    static time_t started;
-    if (started == 0)
-        started = time(NULL);
+    /* Prepared: the first structure request of the process, so that the bytes (and the
+     * ETag) are stable. */
+    pthread_once(&structures_once, structures_start);
     char prepared[32];
-    exp_datetime(started, prepared, sizeof prepared);
+    exp_datetime(structures_started, prepared, sizeof prepared);
     if (exp_structure_write(&sel, id, prepared, &s, &e)) {
         obs_buf_free(&b);
         sdmx_error(rs, 503, 503, "service momentanément indisponible");
