@@ -517,33 +517,41 @@ obs_status exp_source_init(exp_source *src, const exp_data_query *q, const exp_r
     char order[256] = "", cursor[512] = "";
     size_t on = 0, cn = 0;
     for (int i = 0; i <= EXP_NDIMS; i++) {
-        on += (size_t)snprintf(order + on, sizeof order - on, "%s%s", i ? ", " : "",
-                               COLS[src->order[i]]);
-        cn += (size_t)snprintf(cursor + cn, sizeof cursor - cn, "%s$%d::%s", i ? ", " : "",
-                               15 + i, src->order[i] == EXP_D_FREQ ? "bpchar" : "text");
+        int a = snprintf(order + on, sizeof order - on, "%s%s", i ? ", " : "",
+                         COLS[src->order[i]]);
+        int b = snprintf(cursor + cn, sizeof cursor - cn, "%s$%d::%s", i ? ", " : "", 15 + i,
+                         src->order[i] == EXP_D_FREQ ? "bpchar" : "text");
+        if (a < 0 || (size_t)a >= sizeof order - on || b < 0 || (size_t)b >= sizeof cursor - cn)
+            return obs_fail(e, OBS_ERR_INTERNAL, "E_SDMX_QUERY", "requête trop longue");
+        on += (size_t)a;
+        cn += (size_t)b;
     }
     /* The run's rows, always by the historical filter: a streamed answer reads its run page
      * by page, and a run recorded meanwhile ends rows of the run in force (to_run set) and
      * adds rows after it; "to_run IS NULL" would then lose the first and never see the
      * second. */
     char where[1024];
-    snprintf(where, sizeof where,
-             " FROM sdmx_vintage"
-             " WHERE from_run <= $14::bigint AND (to_run IS NULL OR to_run > $14::bigint)"
-             " AND ($1::text[] IS NULL OR freq = ANY($1::bpchar[]))"
-             " AND ($2::text[] IS NULL OR area = ANY($2::text[]))"
-             " AND ($3::text[] IS NULL OR mesure = ANY($3::text[]))"
-             " AND ($4::text[] IS NULL OR sexe = ANY($4::text[]))"
-             " AND ($5::text[] IS NULL OR age = ANY($5::text[]))"
-             " AND ($6::text[] IS NULL OR statut = ANY($6::text[]))"
-             " AND ($7::text[] IS NULL OR origine = ANY($7::text[]))"
-             " AND ($8::text[] IS NULL OR problematique = ANY($8::text[]))"
-             " AND ($9::text[] IS NULL OR partenaire = ANY($9::text[]))"
-             " AND ($10::text[] IS NULL OR mode = ANY($10::text[]))"
-             " AND ($11::int IS NULL OR %s >= $11::int)"
-             " AND ($12::int IS NULL OR %s <= $12::int)"
-             " AND ($13::bigint IS NULL OR from_run > $13::bigint)",
-             q->period_within ? "pfirst" : "plast", q->period_within ? "plast" : "pfirst");
+    int wn = snprintf(where, sizeof where,
+                      " FROM sdmx_vintage"
+                      " WHERE from_run <= $14::bigint"
+                      " AND (to_run IS NULL OR to_run > $14::bigint)"
+                      " AND ($1::text[] IS NULL OR freq = ANY($1::bpchar[]))"
+                      " AND ($2::text[] IS NULL OR area = ANY($2::text[]))"
+                      " AND ($3::text[] IS NULL OR mesure = ANY($3::text[]))"
+                      " AND ($4::text[] IS NULL OR sexe = ANY($4::text[]))"
+                      " AND ($5::text[] IS NULL OR age = ANY($5::text[]))"
+                      " AND ($6::text[] IS NULL OR statut = ANY($6::text[]))"
+                      " AND ($7::text[] IS NULL OR origine = ANY($7::text[]))"
+                      " AND ($8::text[] IS NULL OR problematique = ANY($8::text[]))"
+                      " AND ($9::text[] IS NULL OR partenaire = ANY($9::text[]))"
+                      " AND ($10::text[] IS NULL OR mode = ANY($10::text[]))"
+                      " AND ($11::int IS NULL OR %s >= $11::int)"
+                      " AND ($12::int IS NULL OR %s <= $12::int)"
+                      " AND ($13::bigint IS NULL OR from_run > $13::bigint)",
+                      q->period_within ? "pfirst" : "plast",
+                      q->period_within ? "plast" : "pfirst");
+    if (wn < 0 || (size_t)wn >= sizeof where)
+        return obs_fail(e, OBS_ERR_INTERNAL, "E_SDMX_QUERY", "requête trop longue");
     const char *sel = "SELECT " KEYCOLS ", period, value, obs_status, conf_status";
     int n1 = snprintf(src->sql_first, sizeof src->sql_first, "%s%s ORDER BY %s LIMIT $15::int",
                       sel, where, order);
