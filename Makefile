@@ -109,8 +109,14 @@ $(BUILD)/it/%: tests/integration/%.c tests/integration/harness.c \
 	$(Q)$(CC) $(CFLAGS) -Wno-missing-prototypes -Itests/integration $(LDFLAGS) $(IT_WRAP_$*) \
 	    -o $@ $< tests/integration/harness.c $(BUILD)/libiscgobs.a $(LDLIBS) -lcmocka
 
+# The load generator of bench/sdmx.sh (built with that script's flags), also run by
+# tests/integration/test_sdmx.c.
+$(BUILD)/bench/httpload: bench/httpload.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -std=c11 -Wall -Wextra -Werror -o $@ $<
+
 # Everything a test run needs for this flavour (scripts/test.sh runs them).
-tests: $(BIN) $(UNIT_BIN) $(IT_BIN)
+tests: $(BIN) $(UNIT_BIN) $(IT_BIN) $(BUILD)/bench/httpload
 
 # Build and run the unit tests of this build flavour only (no database needed).
 unit: $(BIN) $(UNIT_BIN)

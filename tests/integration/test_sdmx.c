@@ -588,6 +588,41 @@ static void test_too_large(void **state)
     rfree(&r);
 }
 
+/* ---- bench/httpload (the load generator of bench/sdmx.sh) ---- */
+
+/* Run httpload (built next to this test: build/<flavour>/bench/httpload) on path for one
+ * second with two connections: requests/s and errors as it prints them. */
+static void httpload(const char *path, double *rps, long *errors)
+{
+    char self[600], cmd[3200];
+    ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
+    assert_true(k > 0);
+    self[k] = '\0';
+    *strrchr(self, '/') = '\0'; /* build/<flavour>/it */
+    *strrchr(self, '/') = '\0'; /* build/<flavour> */
+    snprintf(cmd, sizeof cmd, "%s/bench/httpload %s '%s' 2 1", self, S.base + strlen("http://"),
+             path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    double p50, p99;
+    assert_int_equal(fscanf(p, "%lf %lf %lf %ld", rps, &p50, &p99, errors), 4);
+    assert_int_equal(pclose(p), 0);
+}
+
+/* Requests per second count successful (2xx) answers only; the others are errors. */
+static void test_httpload_counts(void **state)
+{
+    (void)state;
+    double rps;
+    long errors;
+    httpload("/sdmx/ping", &rps, &errors);
+    assert_true(rps > 0);
+    assert_int_equal(errors, 0);
+    httpload("/sdmx/nothing", &rps, &errors); /* 404 */
+    if (rps != 0 || errors == 0)
+        fail_msg("404 answers: %.0f requests/s, %ld errors (want 0 and > 0)", rps, errors);
+}
+
 /* ---- export files ---- */
 
 static void test_export(void **state)
@@ -959,6 +994,7 @@ int main(void)
         cmocka_unit_test(test_streamed_answer),
         cmocka_unit_test(test_csv_any_layout),
         cmocka_unit_test_setup_teardown(test_too_large, small_start, small_stop),
+        cmocka_unit_test(test_httpload_counts),
         cmocka_unit_test(test_export),
         cmocka_unit_test(test_vintages),
         cmocka_unit_test(test_pages_across_runs),
