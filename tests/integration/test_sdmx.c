@@ -6,9 +6,15 @@
  *    StructureSpecificData against the DSD-specific XSD the service serves;
  *  - negotiation (Vary, 406), errors as SDMX-ML Error messages (400, 404, 501), ETag and 304,
  *    the URLs rsdmx sends, first/last N, detail, streaming of a large answer;
+ *  - the default request gives series; SDMX-CSV ignores dimensionAtObservation; the
+ *    answer-size limit (ISCGOBS_SDMX_MAX_OBS, a second server) gives 413 / 510;
  *  - export files equal the API's answers;
  *  - vintages: after a correction, asOf before it returns the figures as published then,
- *    updatedAfter returns only what changed. */
+ *    updatedAfter returns only what changed; a run recorded between two pages does not change
+ *    an answer; a run is one state of the indicators and its published_at is its commit
+ *    time (fault injection: the Makefile links this test with -Wl,--wrap=agg_published_cells
+ *    and -Wl,--wrap=obs_db_exec);
+ *  - bench/httpload counts 2xx answers only. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -363,6 +369,22 @@ static void test_messages_validate(void **state)
         rfree(&r);
     }
 
+    /* rsdmx pitfall 4: without dimensionAtObservation, structure-specific data is series. */
+    get(FLOW "/M.FR.NB_PERSONNES._T._T._T._T._T._T._T", "Accept: " SS, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "dimensionAtObservation=\"TIME_PERIOD\""));
+    assert_non_null(strstr(r.body, "<Series FREQ=\"M\""));
+    assert_null(strstr(r.body, "<Obs FREQ="));
+    rfree(&r);
+    /* The same for generic data (the first answer above had a key with wildcards). */
+    get(FLOW "/M.FR.NB_PERSONNES._T._T._T._T._T._T._T", NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(sdmx_validate(r.body, r.len), 0);
+    assert_non_null(strstr(r.body, "dimensionAtObservation=\"TIME_PERIOD\""));
+    assert_non_null(strstr(r.body, "<generic:Series>"));
+    assert_null(strstr(r.body, "<generic:ObsKey>"));
+    rfree(&r);
+
     /* Structure-specific data against the schema the service serves, for two layouts. */
     const char *dims[] = {"TIME_PERIOD", "REF_AREA", "AllDimensions"};
     for (size_t i = 0; i < 3; i++) {
@@ -429,10 +451,12 @@ static void test_errors_and_negotiation(void **state)
     assert_int_equal(r.status, 200);
     assert_string_equal(header(&r, "Content-Type", v, sizeof v),
                         "application/vnd.sdmx.genericdata+xml;version=2.1");
+    assert_int_equal(sdmx_validate(r.body, r.len), 0);
     rfree(&r);
     get(FLOW "/A.FR.NB_PERSONNES._T._T._T._T._T._T._T", "Accept: application/xml", NULL, &r);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "<message:GenericData"));
+    assert_int_equal(sdmx_validate(r.body, r.len), 0);
     rfree(&r);
     /* Post-level cells are never published: a post code is not even a code of CL_AREA_ISCG. */
     expect_error(FLOW "/A.ISCG-093-01.NB_PERSONNES._T._T._T._T._T._T._T", NULL, 404, "100");
@@ -460,6 +484,7 @@ static void test_etag_and_options(void **state)
     rfree(&r2);
     get(series, "Accept: application/xml", inm, &r2); /* another format: another entity */
     assert_int_equal(r2.status, 200);
+    assert_int_equal(sdmx_validate(r2.body, r2.len), 0);
     rfree(&r2);
     /* 12 monthly observations; firstN / lastN per series. */
     size_t n;
@@ -491,6 +516,7 @@ static void test_etag_and_options(void **state)
     get(FLOW "/all?detail=serieskeysonly", NULL, NULL, &r);
     assert_int_equal(r.status, 200);
     assert_null(strstr(r.body, "<generic:Obs>"));
+    assert_int_equal(sdmx_validate(r.body, r.len), 0);
     rfree(&r);
 }
 
@@ -506,6 +532,11 @@ static void test_streamed_answer(void **state)
     xmlDocPtr d = xmlReadMemory(x.body, (int)x.len, "big.xml", NULL, XML_PARSE_NONET | XML_PARSE_HUGE);
     assert_non_null(d); /* well-formed to the last byte */
     xmlFreeDoc(d);
+    assert_int_equal(sdmx_validate(x.body, x.len), 0); /* and valid, every page of it */
+    /* The default layout is time series (rsdmx pitfall 4: nothing for flat data). */
+    assert_non_null(strstr(x.body, "dimensionAtObservation=\"TIME_PERIOD\""));
+    assert_non_null(strstr(x.body, "<generic:Series>"));
+    assert_null(strstr(x.body, "<generic:ObsKey>"));
     size_t obs = 0, rows = 0;
     for (const char *p = strstr(x.body, "<generic:Obs>"); p; p = strstr(p + 1, "<generic:Obs>"))
         obs++;
@@ -575,6 +606,7 @@ static void test_too_large(void **state)
     resp r;
     get_from(&small, FLOW "/A.FR.NB_PERSONNES._T._T._T._T._T._T._T", NULL, NULL, &r);
     assert_int_equal(r.status, 200); /* one observation */
+    assert_int_equal(sdmx_validate(r.body, r.len), 0);
     rfree(&r);
     /* 12 monthly observations: one page. */
     expect_error_from(&small, FLOW "/M.FR.NB_CONTACTS._T._T._T._T._T._T._T", NULL, 413, "510");
@@ -585,6 +617,7 @@ static void test_too_large(void **state)
     /* Only that server has the small limit. */
     get(FLOW "/M.FR.NB_CONTACTS._T._T._T._T._T._T._T", NULL, NULL, &r);
     assert_int_equal(r.status, 200);
+    assert_int_equal(sdmx_validate(r.body, r.len), 0);
     rfree(&r);
 }
 
