@@ -10,6 +10,7 @@
 #include "publish.h"
 #include "ref.h"
 #include "sdmx_dsd.h"
+#include "sdmx_model.h"
 
 /* The reference list whose id is the id of code list c, or -1 (SDMX-only lists). */
 static int ref_of(exp_cl c)
@@ -104,13 +105,6 @@ static void test_units_of_the_aggregator(void **state)
                      exp_cl_at(EXP_CL_UNIT_MEASURE, k)->id);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    obs_err e;
-    return ref_init(&e) || exp_dsd_init(&e) ? -1 : 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -118,5 +112,5 @@ int main(void)
         cmocka_unit_test(test_area_list_is_the_geography),
         cmocka_unit_test(test_units_of_the_aggregator),
     };
-    return cmocka_run_group_tests_name("sdmx_dsd", tests, setup, NULL);
+    return cmocka_run_group_tests_name("sdmx_dsd", tests, sdmx_model_setup, NULL);
 }

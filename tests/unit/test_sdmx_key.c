@@ -6,10 +6,10 @@
 
 #include <string.h>
 
-#include "ref.h"
 #include "sdmx_data.h"
 #include "sdmx_export.h"
 #include "sdmx_key.h"
+#include "sdmx_model.h"
 #include "sdmx_rest.h"
 
 static int http_of(obs_status st)
@@ -267,13 +267,6 @@ static void test_negotiation(void **state)
     assert_int_equal(exp_negotiate_structure("application/json", 1), -1);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    obs_err e;
-    return ref_init(&e) || exp_dsd_init(&e) ? -1 : 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -283,5 +276,5 @@ int main(void)
         cmocka_unit_test(test_datetime_and_canonical),
         cmocka_unit_test(test_negotiation),
     };
-    return cmocka_run_group_tests_name("sdmx_key", tests, setup, NULL);
+    return cmocka_run_group_tests_name("sdmx_key", tests, sdmx_model_setup, NULL);
 }

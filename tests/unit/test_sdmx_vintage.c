@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "ref.h"
+#include "sdmx_model.h"
 #include "sdmx_vintage.h"
 
 static int ends_with(const char *s, const char *tail)
@@ -68,17 +68,10 @@ static void test_statements_complete(void **state)
     }
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    obs_err e;
-    return ref_init(&e) || exp_dsd_init(&e) ? -1 : 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_statements_complete),
     };
-    return cmocka_run_group_tests_name("sdmx_vintage", tests, setup, NULL);
+    return cmocka_run_group_tests_name("sdmx_vintage", tests, sdmx_model_setup, NULL);
 }
