@@ -91,22 +91,32 @@ $(BIN): $(CLI_OBJ) $(BUILD)/libiscgobs.a
 	@$(if $(Q),echo "  LD $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libiscgobs.a
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libiscgobs.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC $<")
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libiscgobs.a $(LDLIBS) -lcmocka
 
 IT_SRC := $(wildcard tests/integration/test_*.c)
 IT_BIN := $(IT_SRC:tests/integration/%.c=$(BUILD)/it/%)
+# Fault injection: the library's calls to these functions go to the test's __wrap_ versions
+# (which call __real_ ones). test_sdmx: a correction in the middle of a publication run's
+# snapshot, a delay between a run's INSERT and its COMMIT.
+IT_WRAP_test_sdmx := -Wl,--wrap=agg_published_cells -Wl,--wrap=obs_db_exec
 $(BUILD)/it/%: tests/integration/%.c tests/integration/harness.c \
                $(wildcard tests/integration/*.h) $(BUILD)/libiscgobs.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC $<")
-	$(Q)$(CC) $(CFLAGS) -Wno-missing-prototypes -Itests/integration $(LDFLAGS) -o $@ $< \
-	    tests/integration/harness.c $(BUILD)/libiscgobs.a $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) -Wno-missing-prototypes -Itests/integration $(LDFLAGS) $(IT_WRAP_$*) \
+	    -o $@ $< tests/integration/harness.c $(BUILD)/libiscgobs.a $(LDLIBS) -lcmocka
+
+# The load generator of bench/sdmx.sh (built with that script's flags), also run by
+# tests/integration/test_sdmx.c.
+$(BUILD)/bench/httpload: bench/httpload.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -std=c11 -Wall -Wextra -Werror -o $@ $<
 
 # Everything a test run needs for this flavour (scripts/test.sh runs them).
-tests: $(BIN) $(UNIT_BIN) $(IT_BIN)
+tests: $(BIN) $(UNIT_BIN) $(IT_BIN) $(BUILD)/bench/httpload
 
 # Build and run the unit tests of this build flavour only (no database needed).
 unit: $(BIN) $(UNIT_BIN)

@@ -1,7 +1,9 @@
 /* httpload.c: a small closed-loop HTTP/1.1 load generator for bench/sdmx.sh (no wrk on the
  * build machines): C keep-alive connections on loopback, each sending GET url (with an
  * optional Accept header) again as soon as the previous answer is complete, for a fixed
- * duration. Prints one line: requests/s, p50 and p99 latency in ms, non-2xx answers.
+ * duration. Prints one line: requests/s, p50 and p99 latency in ms, errors. Only 2xx answers
+ * count as requests (and in the latencies): a fast 404 or 503 is not throughput. Errors are
+ * the other answers plus the connections the server closed.
  *
  *   httpload HOST:PORT PATH CONNECTIONS SECONDS [ACCEPT]
  *
@@ -30,9 +32,9 @@ typedef struct conn {
 static char req[1024];
 static size_t reqlen;
 static struct sockaddr_in addr;
-static double *lat;
+static double *lat; /* latencies of the 2xx answers */
 static size_t nlat, caplat;
-static long errors;
+static long errors;  /* non-2xx answers and closed connections */
 
 static double now(void)
 {
@@ -154,13 +156,15 @@ int main(int argc, char **argv)
                 if (done == 0)
                     continue;
                 double t = now();
-                if (nlat == caplat) {
-                    caplat = caplat ? caplat * 2 : 1 << 16;
-                    lat = realloc(lat, caplat * sizeof *lat);
-                }
-                lat[nlat++] = t - c->sent;
-                if (status < 200 || status > 299)
+                if (status < 200 || status > 299) {
                     errors++;
+                } else {
+                    if (nlat == caplat) {
+                        caplat = caplat ? caplat * 2 : 1 << 16;
+                        lat = realloc(lat, caplat * sizeof *lat);
+                    }
+                    lat[nlat++] = t - c->sent;
+                }
                 memmove(c->buf, c->buf + done, c->len - done);
                 c->len -= done;
                 c->out = 0;

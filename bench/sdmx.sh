@@ -3,7 +3,8 @@
 # server running (BENCH_WORK, BENCH_ADMIN, ISCGOBS_LISTEN, ISCGOBS_DATABASE_URL set).
 #  1. requests/s and p99 latency of an SDMX-CSV query for one series, against a static 1 KiB
 #     answer of the same daemon (GET /sdmx/ping), 64 keep-alive connections on loopback, in
-#     the same run (bench/httpload.c, a small epoll load generator: no wrk on the machines);
+#     the same run (bench/httpload.c, a small epoll load generator: no wrk on the machines;
+#     it counts 2xx answers only, and this script fails when either run had an error);
 #  2. time and peak memory of exporting the whole year as GenericData (`iscgobs export sdmx`).
 # Prints markdown.
 #   BENCH_SDMX_SECONDS=10   duration of each load run
@@ -33,6 +34,11 @@ printf '## SDMX: one series as SDMX-CSV vs a static 1 KiB answer (%d connections
 printf '| what | requests/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|\n'
 printf '| GET /sdmx/ping (static 1 KiB) | %s | %s | %s | %s |\n' "$st_rps" "$st_p50" "$st_p99" "$st_err"
 printf '| GET /sdmx/data/... one series, SDMX-CSV | %s | %s | %s | %s |\n' "$sd_rps" "$sd_p50" "$sd_p99" "$sd_err"
+# requests/s counts 2xx answers only; any error makes the comparison meaningless.
+if [ "$st_err" -gt 0 ] || [ "$sd_err" -gt 0 ]; then
+  echo "bench/sdmx.sh: $st_err errors on /sdmx/ping, $sd_err on the SDMX-CSV series (non-2xx answers or closed connections): not a valid measurement" >&2
+  exit 1
+fi
 printf '\nratio SDMX-CSV / static = **%.2f** (target >= 0.5); first query after loading (publication run of the year): %.2f s\n\n' \
   "$(echo "$sd_rps / $st_rps" | bc -l)" "$first_s"
 

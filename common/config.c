@@ -88,6 +88,9 @@ obs_status obs_config_load(obs_config *c, obs_err *e)
     if ((rc = env_long("ISCGOBS_THREADS", 8, 1, 256, &n, e)))
         return rc;
     c->threads = (int)n;
+    if ((rc = env_long("ISCGOBS_SDMX_MAX_OBS", 5000000, 1, 1000000000L, &n, e)))
+        return rc;
+    c->sdmx_max_obs = n;
     char refresh[16];
     if ((rc = env_str("ISCGOBS_REFRESH", "sync", refresh, sizeof refresh, e)))
         return rc;

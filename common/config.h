@@ -18,6 +18,8 @@ typedef struct obs_config {
     int threads;             /* ISCGOBS_THREADS: HTTP worker threads */
     int refresh;             /* ISCGOBS_REFRESH: 1 "sync" (indicators refreshed inside each
                               * upload), 0 "off" (bulk loading; `iscgobs aggregate` after) */
+    long sdmx_max_obs;       /* ISCGOBS_SDMX_MAX_OBS: largest SDMX data answer (observations
+                              * selected); more is refused with 413 */
 } obs_config;
 
 /* Read the environment into c. The default database is the embedded cluster:

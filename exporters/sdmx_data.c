@@ -111,6 +111,12 @@ int exp_obs_matches(const exp_data_query *q, const exp_obs *o)
     return 1;
 }
 
+void exp_query_for_format(exp_data_query *q, exp_format f)
+{
+    if (f == EXP_FMT_CSV)
+        q->dim_at_obs = EXP_DIM_TIME;
+}
+
 void exp_data_opts_from_query(exp_data_opts *o, const exp_data_query *q)
 {
     o->dim_at_obs = q->dim_at_obs;

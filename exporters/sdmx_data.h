@@ -51,6 +51,13 @@ typedef struct exp_data_opts {
     char prepared[32];   /* xs:dateTime */
 } exp_data_opts;
 
+/* SDMX-CSV 1.0 is flat (every row carries every dimension): it has no dimension at
+ * observation level, and its rows always come in time-series order. For f == EXP_FMT_CSV,
+ * set q's dimensionAtObservation to TIME_PERIOD, so that the reading order
+ * (exp_source_init), the writer and the canonical key (ETag, answer cache) agree whatever
+ * the client asked. Other formats are left as asked. */
+void exp_query_for_format(exp_data_query *q, exp_format f);
+
 /* Options from a parsed query (format, id and prepared are the caller's). */
 void exp_data_opts_from_query(exp_data_opts *o, const exp_data_query *q);
 

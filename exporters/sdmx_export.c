@@ -46,7 +46,7 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: iscgobs export sdmx|csv --period P [--out DIR]\n"
                  "Écrit les fichiers de publication SDMX (structure, données génériques et\n"
-                 "spécifiques, schéma) ou SDMX-CSV de la période P (AAAA, AAAA-Tn ou AAAA-MM),\n"
+                 "spécifiques, schéma) ou SDMX-CSV de la période P (AAAA, AAAA-Qn ou AAAA-MM),\n"
                  "secret statistique appliqué, dans DIR (défaut : répertoire courant).\n");
 }
 
@@ -115,7 +115,7 @@ obs_status exp_export(PGconn *c, int csv, const char *period, const char *dir, o
     q.period_within = 1;
     if (exp_period_months(period, &q.start_month, &q.end_month))
         return obs_fail(e, OBS_ERR_INPUT, "E_EXPORT_PERIOD",
-                        "période invalide « %s » (AAAA, AAAA-Tn ou AAAA-MM)", period);
+                        "période invalide « %s » (AAAA, AAAA-Qn ou AAAA-MM)", period);
     exp_run run;
     obs_status rc = exp_vintage_current(c, "export", &run, e);
     if (rc)

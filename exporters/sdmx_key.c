@@ -303,13 +303,13 @@ obs_status exp_params_parse(exp_param_get get, void *ctx, exp_data_query *q, obs
     int first, last;
     if ((v = get(ctx, "startPeriod")) != NULL) {
         if (exp_query_period(v, &first, &last))
-            return SYNTAX(e, "startPeriod invalide (AAAA, AAAA-Sn, AAAA-Tn, AAAA-MM ou "
+            return SYNTAX(e, "startPeriod invalide (AAAA, AAAA-Sn, AAAA-Qn, AAAA-MM ou "
                              "AAAA-MM-JJ)");
         q->start_month = first;
     }
     if ((v = get(ctx, "endPeriod")) != NULL) {
         if (exp_query_period(v, &first, &last))
-            return SYNTAX(e, "endPeriod invalide (AAAA, AAAA-Sn, AAAA-Tn, AAAA-MM ou "
+            return SYNTAX(e, "endPeriod invalide (AAAA, AAAA-Sn, AAAA-Qn, AAAA-MM ou "
                              "AAAA-MM-JJ)");
         q->end_month = last;
     }

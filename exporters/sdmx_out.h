@@ -61,9 +61,10 @@ void exp_datetime(time_t t, char *out, size_t cap);
 /* A message ID from a prefix and a 64-bit value: "ISCG_DATA_00f3a2...". */
 void exp_message_id(const char *prefix, unsigned long long v, char *out, size_t cap);
 
-/* An SDMX-ML Error message (SDMX REST error code: 100 no results, 140 syntax error, 413 too
- * large, 501 not implemented, 500 internal, 503 unavailable, 406 not acceptable) with an
- * English and a French text. Appended to b; OBS_ERR_NOMEM / OBS_ERR_TOO_LARGE from b. */
+/* An SDMX-ML Error message (SDMX error code: 100 no results, 140 syntax error, 500 internal,
+ * 501 not implemented, 503 unavailable, 510 response size exceeds service limit, 1000 not
+ * acceptable: ours, SDMX has none) with an English and a French text. Appended to b;
+ * OBS_ERR_NOMEM / OBS_ERR_TOO_LARGE from b. */
 obs_status exp_error_message(obs_buf *b, int code, const char *text_en, const char *text_fr);
 
 #endif

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "config.h"
 #include "crypto.h"
 #include "db.h"
 #include "log.h"
@@ -161,24 +162,35 @@ int exp_negotiate_structure(const char *accept, int schema)
 
 /* ---- replies ------------------------------------------------------------------------------ */
 
+/* SDMX has no standard code for a representation the service does not offer (HTTP 406):
+ * a service-specific code, from the range the standard leaves to services (1000 and up). */
+#define SDMX_NOT_ACCEPTABLE 1000
+
 static void common_headers(obs_response *rs)
 {
     obs_http_add_header(rs, "Vary", "Accept");
     obs_http_add_header(rs, "Access-Control-Allow-Origin", "*");
 }
 
-/* An SDMX-ML Error message. */
+/* An SDMX-ML Error message. It replaces whatever the handler prepared, headers included
+ * (common_headers may already have run: each header is sent once). */
 static void sdmx_error(obs_response *rs, int status, int code, const char *msg_fr)
 {
+    /* SDMX 2.1 / REST API v1.5 error codes (docs/sdmx.md, "Errors"); 1000: ours. */
     static const struct { int code; const char *en; } T[] = {
-        {100, "No Results Found"},    {140, "Syntax error"},      {406, "Not Acceptable"},
-        {413, "Response too large"},  {500, "Internal Server Error"},
-        {501, "Not implemented"},     {503, "Service unavailable"}};
+        {100, "No Results Found"},
+        {140, "Syntax error"},
+        {500, "Internal Server Error"},
+        {501, "Not implemented"},
+        {503, "Service unavailable"},
+        {510, "Response size exceeds service limit"},
+        {SDMX_NOT_ACCEPTABLE, "Not Acceptable"}};
     const char *en = "Error";
     for (size_t i = 0; i < OBS_ARRAY_LEN(T); i++)
         if (T[i].code == code)
             en = T[i].en;
     obs_buf_reset(&rs->body);
+    rs->nheaders = 0;
     rs->status = status;
     snprintf(rs->content_type, sizeof rs->content_type, "%s", CT_XML);
     if (exp_error_message(&rs->body, code, en, msg_fr) != OBS_OK) {
@@ -199,8 +211,8 @@ static void sdmx_fail(obs_response *rs, const obs_err *e)
     case OBS_ERR_NOT_FOUND:
         sdmx_error(rs, 404, 100, e->msg);
         break;
-    case OBS_ERR_TOO_LARGE:
-        sdmx_error(rs, 413, 413, e->msg);
+    case OBS_ERR_TOO_LARGE: /* 510: the limit is the service's, not the client's (130) */
+        sdmx_error(rs, 413, 510, e->msg);
         break;
     case OBS_ERR_DB:
     case OBS_ERR_NOMEM:
@@ -438,7 +450,18 @@ static void answer_data(obs_request *rq, obs_response *rs, const exp_data_query 
         sdmx_error(rs, 404, 100, "aucune observation ne correspond à la requête");
         return;
     }
-    if (rc == OBS_OK && exp_stream_complete(st)) {
+    /* The size of the answer: the first page when it is all of it, else a count. */
+    int complete = rc == OBS_OK && exp_stream_complete(st);
+    long long n = 0, max = obs_config_get()->sdmx_max_obs;
+    if (complete)
+        n = (long long)exp_stream_first_count(st);
+    else if (rc == OBS_OK)
+        rc = exp_source_count(c, &src, &n, &e);
+    if (rc == OBS_OK && n > max)
+        rc = obs_fail(&e, OBS_ERR_TOO_LARGE, "E_SDMX_TOO_LARGE",
+                      "la réponse compterait %lld observations (au plus %lld) : précisez la "
+                      "clé ou la période", n, max);
+    if (rc == OBS_OK && complete) {
         exp_sink sink = exp_sink_buf(&rs->body);
         rc = exp_stream_write_all(st, c, &sink, &e);
         exp_stream_free(st);
@@ -448,22 +471,14 @@ static void answer_data(obs_request *rq, obs_response *rs, const exp_data_query 
             return;
         }
     } else if (rc == OBS_OK) {
-        long long n = 0;
-        rc = exp_source_count(c, &src, &n, &e);
-        if (rc == OBS_OK && n > EXP_MAX_OBS)
-            rc = obs_fail(&e, OBS_ERR_TOO_LARGE, "E_SDMX_TOO_LARGE",
-                          "la réponse compterait %lld observations (au plus %d) : précisez la "
-                          "clé ou la période", n, EXP_MAX_OBS);
-        if (rc == OBS_OK) {
-            rs->reader = exp_stream_reader;
-            rs->reader_cls = st;
-            rs->reader_free = exp_stream_free;
-            validators(rs, etag, run.published_at);
-            return;
-        }
+        rs->reader = exp_stream_reader;
+        rs->reader_cls = st;
+        rs->reader_free = exp_stream_free;
+        validators(rs, etag, run.published_at);
+        return;
+    } else {
         exp_stream_free(st);
     }
-    rs->nheaders = 0;
     sdmx_fail(rs, &e);
 }
 
@@ -471,7 +486,7 @@ void exp_sdmx_data_get(obs_request *rq, obs_response *rs)
 {
     exp_format fmt;
     if (exp_negotiate_data(obs_http_header(rq, "Accept"), obs_http_query(rq, "format"), &fmt)) {
-        sdmx_error(rs, 406, 406,
+        sdmx_error(rs, 406, SDMX_NOT_ACCEPTABLE,
                    "format non disponible : " CT_GENERIC ", " CT_SS " ou " CT_CSV);
         return;
     }
@@ -482,6 +497,7 @@ void exp_sdmx_data_get(obs_request *rq, obs_response *rs)
         sdmx_fail(rs, &e);
         return;
     }
+    exp_query_for_format(&q, fmt);
     answer_data(rq, rs, &q, fmt);
 }
 
@@ -505,10 +521,20 @@ static void answer_bytes(obs_request *rq, obs_response *rs, const char *ctype, o
     validators(rs, etag, 0);
 }
 
+/* When structure messages were first asked for: written once (pthread_once), then only read
+ * by the worker threads. */
+static time_t structures_started;
+static pthread_once_t structures_once = PTHREAD_ONCE_INIT;
+
+static void structures_start(void)
+{
+    structures_started = time(NULL);
+}
+
 void exp_sdmx_structure_get(obs_request *rq, obs_response *rs)
 {
     if (exp_negotiate_structure(obs_http_header(rq, "Accept"), 0)) {
-        sdmx_error(rs, 406, 406, "format non disponible : " CT_STRUCTURE);
+        sdmx_error(rs, 406, SDMX_NOT_ACCEPTABLE, "format non disponible : " CT_STRUCTURE);
         return;
     }
     static const char *const names[] = {"dataflow", "datastructure", "codelist",
@@ -544,12 +570,11 @@ void exp_sdmx_structure_get(obs_request *rq, obs_response *rs)
     exp_message_id("ISCG_STRUCTURE", ((uint64_t)sel.codelists << 3) | (uint64_t)sel.dataflow << 2 |
                                          (uint64_t)sel.dsd << 1 | (uint64_t)sel.conceptscheme,
                    id, sizeof id);
-    /* Prepared: the process start, so that the bytes (and the ETag) are stable. */
-    static time_t started;
-    if (started == 0)
-        started = time(NULL);
+    /* Prepared: the first structure request of the process, so that the bytes (and the
+     * ETag) are stable. */
+    pthread_once(&structures_once, structures_start);
     char prepared[32];
-    exp_datetime(started, prepared, sizeof prepared);
+    exp_datetime(structures_started, prepared, sizeof prepared);
     if (exp_structure_write(&sel, id, prepared, &s, &e)) {
         obs_buf_free(&b);
         sdmx_error(rs, 503, 503, "service momentanément indisponible");
@@ -561,7 +586,7 @@ void exp_sdmx_structure_get(obs_request *rq, obs_response *rs)
 void exp_sdmx_schema_get(obs_request *rq, obs_response *rs)
 {
     if (exp_negotiate_structure(obs_http_header(rq, "Accept"), 1)) {
-        sdmx_error(rs, 406, 406, "format non disponible : " CT_XML);
+        sdmx_error(rs, 406, SDMX_NOT_ACCEPTABLE, "format non disponible : " CT_XML);
         return;
     }
     /* /sdmx/schema/{context}/{agency}/{id}[/{version}] */

@@ -1,7 +1,8 @@
 /* sdmx_rest.h: the public SDMX 2.1 REST API under /sdmx (../shared/spec/sdmx.md section 2,
  * docs/sdmx.md): data, structure and schema queries, content negotiation, conditional
  * requests, SDMX-ML Error messages, and GET /sdmx/ping (a static 1 KiB answer, the baseline
- * of bench/sdmx.sh). No authentication: everything served is protected and public. */
+ * of bench/sdmx.sh). No authentication: everything served is protected and public. A data
+ * answer selecting more than ISCGOBS_SDMX_MAX_OBS observations is refused with 413. */
 #ifndef EXP_SDMX_REST_H
 #define EXP_SDMX_REST_H
 
@@ -9,9 +10,6 @@
 
 #include "http.h"
 #include "sdmx_data.h"
-
-/* An answer of more observations than this is refused with 413 (refine the query). */
-#define EXP_MAX_OBS 5000000
 
 extern const obs_route exp_sdmx_routes[];
 extern const size_t exp_sdmx_routes_count;

@@ -14,6 +14,7 @@ struct exp_stream {
     exp_data_opts opts;
     exp_obs page[EXP_PAGE_OBS];
     size_t npage, ipage;
+    size_t nfirst;         /* observations of the first page */
     int more;              /* the last page was full: there may be another */
     exp_obs last;          /* keyset cursor: the last observation read */
     exp_data_writer *w;    /* pull mode: writing into pending */
@@ -40,6 +41,7 @@ obs_status exp_stream_open(PGconn *c, const exp_source *src, const exp_data_opts
         return rc;
     }
     s->more = s->npage == EXP_PAGE_OBS;
+    s->nfirst = s->npage;
     if (s->npage)
         s->last = s->page[s->npage - 1];
     *empty = s->npage == 0;
@@ -50,6 +52,11 @@ obs_status exp_stream_open(PGconn *c, const exp_source *src, const exp_data_opts
 int exp_stream_complete(const exp_stream *s)
 {
     return !s->more;
+}
+
+size_t exp_stream_first_count(const exp_stream *s)
+{
+    return s->nfirst;
 }
 
 /* Make sure page[ipage] exists: read the next page when the current one is used up.

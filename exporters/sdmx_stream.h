@@ -25,6 +25,9 @@ obs_status exp_stream_open(PGconn *c, const exp_source *src, const exp_data_opts
 /* 1 when the first page holds the whole answer. */
 int exp_stream_complete(const exp_stream *s);
 
+/* Observations read by exp_stream_open: the size of the answer when exp_stream_complete. */
+size_t exp_stream_first_count(const exp_stream *s);
+
 /* Push mode: write the whole message into sink (reading further pages on c). */
 obs_status exp_stream_write_all(exp_stream *s, PGconn *c, exp_sink *sink, obs_err *e);
 

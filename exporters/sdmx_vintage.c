@@ -169,8 +169,10 @@ static const char SQL_ADD[] =
     " SELECT " KEYCOLS ", period, pfirst, plast, value, obs_status, conf_status, $1::bigint"
     " FROM sdmx_cur c WHERE NOT EXISTS (SELECT 1 FROM sdmx_vintage v"
     " WHERE v.to_run IS NULL AND " KEYMATCH ")";
-static const char SQL_RUN_COUNTS[] =
-    "UPDATE sdmx_publication SET added = $2::int, closed = $3::int WHERE id = $1::bigint";
+/* The last statement before COMMIT: published_at is when the run becomes visible (asOf). */
+static const char SQL_RUN_DONE[] =
+    "UPDATE sdmx_publication SET added = $2::int, closed = $3::int,"
+    " published_at = clock_timestamp() WHERE id = $1::bigint";
 static const char SQL_DROP_RUN[] = "DELETE FROM sdmx_publication WHERE id = $1::bigint";
 static const char SQL_RUN_STATE[] =
     "UPDATE sdmx_publication SET state = $2 WHERE id = $1::bigint";
@@ -272,20 +274,68 @@ static long exec_count(PGconn *w, const char *sql, const char *run, obs_status *
     return n;
 }
 
-/* Inside the transaction of w (advisory lock held): record a run for state if the
- * publication changed, else bring the last run's state up to date. */
-static obs_status record_run(PGconn *c, PGconn *w, const char *state, const char *trigger,
+/* Reads of the cells tried before giving up on a consistent snapshot (see snapshot). */
+#define SNAPSHOT_ATTEMPTS 3
+
+/* Fill sdmx_cur (temporary table of w, inside its transaction) with the published cells of
+ * one state of the indicator store. agg_published_cells reads each (year, measure) in its own
+ * transaction on c, so a change committed during the fill would mix two states: the state is
+ * read again after the last read of cells, and when it moved (a generation was bumped, the
+ * Paris month turned) the cells are discarded and read again. Generations only grow and
+ * every change of the indicators bumps one in the same transaction, so an unchanged state
+ * means that every read saw the same indicators. On entry state (cap bytes) is the state read
+ * before; on return it is the state the cells belong to (it may be newer). *consistent is 0
+ * when the store moved during each of SNAPSHOT_ATTEMPTS fills (sdmx_cur is then empty). */
+static obs_status snapshot(PGconn *c, PGconn *w, char *state, size_t cap, long *ncells,
+                           int *consistent, obs_err *e)
+{
+    *consistent = 0;
+    for (int attempt = 1; attempt <= SNAPSHOT_ATTEMPTS; attempt++) {
+        char after[512];
+        *ncells = 0;
+        obs_status rc = fill_current(c, w, ncells, e);
+        if (rc == OBS_OK)
+            rc = read_state(c, after, sizeof after, NULL, e);
+        if (rc)
+            return rc;
+        if (strcmp(after, state) == 0) {
+            *consistent = 1;
+            return OBS_OK;
+        }
+        obs_log(OBS_LOG_WARN, "sdmx.publish", "moved=1 attempt=%d", attempt);
+        snprintf(state, cap, "%s", after);
+        if ((rc = obs_db_run(w, "TRUNCATE sdmx_cur", e)))
+            return rc;
+    }
+    return OBS_OK;
+}
+
+/* Inside the transaction of w (advisory lock held): record a run if the publication changed,
+ * else bring the last run's state up to date. state_in is the state read before the lock; the
+ * run records the state its cells were read in (snapshot). When the store never held still
+ * long enough to read it, nothing is recorded and the last run stays in force (OBS_OK), or,
+ * before any run, OBS_ERR_DB / E_SDMX_BUSY (503: retry). */
+static obs_status record_run(PGconn *c, PGconn *w, const char *state_in, const char *trigger,
                              obs_err *e)
 {
     exp_run prev;
-    char prev_state[512];
+    char prev_state[512], state[512];
     obs_status rc = last_run(w, &prev, prev_state, sizeof prev_state, e);
-    if (rc || (prev.id && strcmp(prev_state, state) == 0))
+    if (rc || (prev.id && strcmp(prev_state, state_in) == 0))
         return rc; /* another thread or process published it meanwhile */
+    snprintf(state, sizeof state, "%s", state_in);
     rc = obs_db_run(w, SQL_CUR, e);
     long ncells = 0;
+    int consistent = 0;
     if (rc == OBS_OK)
-        rc = fill_current(c, w, &ncells, e);
+        rc = snapshot(c, w, state, sizeof state, &ncells, &consistent, e);
+    if (rc == OBS_OK && !consistent) {
+        obs_log(OBS_LOG_WARN, "sdmx.publish", "busy=1 kept_run=%lld", prev.id);
+        if (prev.id)
+            return OBS_OK;
+        return obs_fail(e, OBS_ERR_DB, "E_SDMX_BUSY",
+                        "les indicateurs changent sans cesse : réessayez dans quelques secondes");
+    }
     PGresult *r = NULL;
     if (rc == OBS_OK)
         rc = obs_db_exec(w, SQL_NEW_RUN, 2, (const char *[]){state, trigger}, &r, e);
@@ -309,7 +359,7 @@ static obs_status record_run(PGconn *c, PGconn *w, const char *state, const char
     char a[24], d[24];
     snprintf(a, sizeof a, "%ld", added);
     snprintf(d, sizeof d, "%ld", closed);
-    rc = obs_db_exec(w, SQL_RUN_COUNTS, 3, (const char *[]){run, a, d}, NULL, e);
+    rc = obs_db_exec(w, SQL_RUN_DONE, 3, (const char *[]){run, a, d}, NULL, e);
     obs_log(OBS_LOG_INFO, "sdmx.publish", "run=%s trigger=%s cells=%ld added=%ld closed=%ld", run,
             trigger, ncells, added, closed);
     return rc;
@@ -363,7 +413,6 @@ static obs_status current(PGconn *c, const char *trigger, long long epoch, exp_r
     }
     if (rc)
         return rc;
-    run->latest = 1;
     /* Cache only a run that covers the state read before the cells (never newer). */
     if (strcmp(last_state, state) == 0) {
         time_t until = time(NULL) + TRUST_SECONDS;
@@ -430,7 +479,6 @@ obs_status exp_vintage_as_of(PGconn *c, time_t t, exp_run *run, obs_err *e)
     if (PQntuples(r)) {
         run->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
         run->published_at = (time_t)strtoll(PQgetvalue(r, 0, 1), NULL, 10);
-        run->latest = run->id == cur.id;
     }
     PQclear(r);
     return OBS_OK;
@@ -469,30 +517,41 @@ obs_status exp_source_init(exp_source *src, const exp_data_query *q, const exp_r
     char order[256] = "", cursor[512] = "";
     size_t on = 0, cn = 0;
     for (int i = 0; i <= EXP_NDIMS; i++) {
-        on += (size_t)snprintf(order + on, sizeof order - on, "%s%s", i ? ", " : "",
-                               COLS[src->order[i]]);
-        cn += (size_t)snprintf(cursor + cn, sizeof cursor - cn, "%s$%d::%s", i ? ", " : "",
-                               15 + i, src->order[i] == EXP_D_FREQ ? "bpchar" : "text");
+        int a = snprintf(order + on, sizeof order - on, "%s%s", i ? ", " : "",
+                         COLS[src->order[i]]);
+        int b = snprintf(cursor + cn, sizeof cursor - cn, "%s$%d::%s", i ? ", " : "", 15 + i,
+                         src->order[i] == EXP_D_FREQ ? "bpchar" : "text");
+        if (a < 0 || (size_t)a >= sizeof order - on || b < 0 || (size_t)b >= sizeof cursor - cn)
+            return obs_fail(e, OBS_ERR_INTERNAL, "E_SDMX_QUERY", "requête trop longue");
+        on += (size_t)a;
+        cn += (size_t)b;
     }
+    /* The run's rows, always by the historical filter: a streamed answer reads its run page
+     * by page, and a run recorded meanwhile ends rows of the run in force (to_run set) and
+     * adds rows after it; "to_run IS NULL" would then lose the first and never see the
+     * second. */
     char where[1024];
-    snprintf(where, sizeof where,
-             " FROM sdmx_vintage WHERE %s"
-             " AND ($1::text[] IS NULL OR freq = ANY($1::bpchar[]))"
-             " AND ($2::text[] IS NULL OR area = ANY($2::text[]))"
-             " AND ($3::text[] IS NULL OR mesure = ANY($3::text[]))"
-             " AND ($4::text[] IS NULL OR sexe = ANY($4::text[]))"
-             " AND ($5::text[] IS NULL OR age = ANY($5::text[]))"
-             " AND ($6::text[] IS NULL OR statut = ANY($6::text[]))"
-             " AND ($7::text[] IS NULL OR origine = ANY($7::text[]))"
-             " AND ($8::text[] IS NULL OR problematique = ANY($8::text[]))"
-             " AND ($9::text[] IS NULL OR partenaire = ANY($9::text[]))"
-             " AND ($10::text[] IS NULL OR mode = ANY($10::text[]))"
-             " AND ($11::int IS NULL OR %s >= $11::int)"
-             " AND ($12::int IS NULL OR %s <= $12::int)"
-             " AND ($13::bigint IS NULL OR from_run > $13::bigint)",
-             run->latest ? "to_run IS NULL AND from_run <= $14::bigint"
-                         : "from_run <= $14::bigint AND (to_run IS NULL OR to_run > $14::bigint)",
-             q->period_within ? "pfirst" : "plast", q->period_within ? "plast" : "pfirst");
+    int wn = snprintf(where, sizeof where,
+                      " FROM sdmx_vintage"
+                      " WHERE from_run <= $14::bigint"
+                      " AND (to_run IS NULL OR to_run > $14::bigint)"
+                      " AND ($1::text[] IS NULL OR freq = ANY($1::bpchar[]))"
+                      " AND ($2::text[] IS NULL OR area = ANY($2::text[]))"
+                      " AND ($3::text[] IS NULL OR mesure = ANY($3::text[]))"
+                      " AND ($4::text[] IS NULL OR sexe = ANY($4::text[]))"
+                      " AND ($5::text[] IS NULL OR age = ANY($5::text[]))"
+                      " AND ($6::text[] IS NULL OR statut = ANY($6::text[]))"
+                      " AND ($7::text[] IS NULL OR origine = ANY($7::text[]))"
+                      " AND ($8::text[] IS NULL OR problematique = ANY($8::text[]))"
+                      " AND ($9::text[] IS NULL OR partenaire = ANY($9::text[]))"
+                      " AND ($10::text[] IS NULL OR mode = ANY($10::text[]))"
+                      " AND ($11::int IS NULL OR %s >= $11::int)"
+                      " AND ($12::int IS NULL OR %s <= $12::int)"
+                      " AND ($13::bigint IS NULL OR from_run > $13::bigint)",
+                      q->period_within ? "pfirst" : "plast",
+                      q->period_within ? "plast" : "pfirst");
+    if (wn < 0 || (size_t)wn >= sizeof where)
+        return obs_fail(e, OBS_ERR_INTERNAL, "E_SDMX_QUERY", "requête trop longue");
     const char *sel = "SELECT " KEYCOLS ", period, value, obs_status, conf_status";
     int n1 = snprintf(src->sql_first, sizeof src->sql_first, "%s%s ORDER BY %s LIMIT $15::int",
                       sel, where, order);

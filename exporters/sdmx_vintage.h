@@ -6,8 +6,10 @@
  * k) with the last run's, and when it differs, reads the protected cells through
  * agg_published_cells, applies the publication rules (exp_obs_from_cell) and records what
  * changed as a new run, under an advisory lock. A run is kept only when some observation
- * changed; otherwise the last run's state is brought up to date. So every answer served is
- * the publication of a recorded run and asOf=T reproduces it exactly later.
+ * changed; otherwise the last run's state is brought up to date. The cells of a run are one
+ * state of the store: the state is read again after them, and they are read again when it
+ * moved. So every answer served is the publication of a recorded run and asOf=T reproduces it
+ * exactly later (published_at is set just before the run's COMMIT).
  *
  * Readers then page through one run's observations in series order (keyset pagination on the
  * indexes, a bounded number of rows per page): a run's rows never change, so pages of one
@@ -25,12 +27,13 @@
 typedef struct exp_run {
     long long id;        /* 0: nothing was ever published (asOf before the first run) */
     time_t published_at; /* when the run was recorded */
-    int latest;          /* 1: the run currently in force */
 } exp_run;
 
 /* The run in force, taking a new one when the figures changed. trigger: "query", "export"
- * or "publish". One statement when nothing changed (the state is cached per process).
- * Failures: OBS_ERR_DB, OBS_ERR_NOMEM, OBS_ERR_INTERNAL (a cell the model refuses). */
+ * or "publish". One statement when nothing changed (the state is cached per process). When
+ * the indicators changed during each of three snapshots, the last run stays in force.
+ * Failures: OBS_ERR_DB (E_SDMX_BUSY: no run yet and the indicators never held still),
+ * OBS_ERR_NOMEM, OBS_ERR_INTERNAL (a cell the model refuses). */
 obs_status exp_vintage_current(PGconn *c, const char *trigger, exp_run *run, obs_err *e);
 
 /* The run in force, for the REST API: like exp_vintage_current, but answered from memory

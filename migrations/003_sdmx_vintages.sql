@@ -11,6 +11,10 @@
 
 CREATE TABLE sdmx_publication (
     id           bigserial PRIMARY KEY,
+    -- When the run became visible: its last statement sets it just before COMMIT (the value
+    -- of the INSERT is provisional), so asOf=T names a run only if it was readable at T, up
+    -- to the instant between that statement and the COMMIT. Runs are taken under an advisory
+    -- lock, so published_at grows with id.
     published_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     -- What the run covers: the aggregator's generation of every year, the Paris month (the
     -- lock rule turns figures final at month boundaries) and k. A run whose state equals

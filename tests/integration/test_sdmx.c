@@ -6,9 +6,15 @@
  *    StructureSpecificData against the DSD-specific XSD the service serves;
  *  - negotiation (Vary, 406), errors as SDMX-ML Error messages (400, 404, 501), ETag and 304,
  *    the URLs rsdmx sends, first/last N, detail, streaming of a large answer;
+ *  - the default request gives series; SDMX-CSV ignores dimensionAtObservation; the
+ *    answer-size limit (ISCGOBS_SDMX_MAX_OBS, a second server) gives 413 / 510;
  *  - export files equal the API's answers;
  *  - vintages: after a correction, asOf before it returns the figures as published then,
- *    updatedAfter returns only what changed. */
+ *    updatedAfter returns only what changed; a run recorded between two pages does not change
+ *    an answer; a run is one state of the indicators and its published_at is its commit
+ *    time (fault injection: the Makefile links this test with -Wl,--wrap=agg_published_cells
+ *    and -Wl,--wrap=obs_db_exec);
+ *  - bench/httpload counts 2xx answers only. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,10 +32,12 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "db.h"
 #include "harness.h"
 #include "publish.h"
 #include "ref.h"
 #include "sdmx_data.h"
+#include "sdmx_vintage.h"
 #include "../unit/sdmx_valid.h"
 
 static it_server S;
@@ -76,13 +84,14 @@ static size_t head_cb(char *p, size_t size, size_t n, void *arg)
     return k;
 }
 
-/* GET path with up to two extra headers ("Name: value", NULL to skip). */
-static void get(const char *path, const char *h1, const char *h2, resp *r)
+/* GET path from server s with up to two extra headers ("Name: value", NULL to skip). */
+static void get_from(const it_server *s, const char *path, const char *h1, const char *h2,
+                     resp *r)
 {
     memset(r, 0, sizeof *r);
     CURL *c = curl_easy_init();
     char url[4096];
-    snprintf(url, sizeof url, "%s%s", S.base, path);
+    snprintf(url, sizeof url, "%s%s", s->base, path);
     struct curl_slist *hd = curl_slist_append(NULL, "Accept:"); /* no Accept unless given */
     if (h1)
         hd = curl_slist_append(hd, h1);
@@ -101,6 +110,12 @@ static void get(const char *path, const char *h1, const char *h2, resp *r)
         r->body = calloc(1, 1);
     curl_slist_free_all(hd);
     curl_easy_cleanup(c);
+}
+
+/* GET path from the test's server. */
+static void get(const char *path, const char *h1, const char *h2, resp *r)
+{
+    get_from(&S, path, h1, h2, r);
 }
 
 static void rfree(resp *r)
@@ -123,6 +138,16 @@ static const char *header(const resp *r, const char *name, char *out, size_t cap
         }
     }
     return out;
+}
+
+/* How many times response header name (case-insensitive) was sent. */
+static int header_count(const resp *r, const char *name)
+{
+    int k = 0;
+    size_t n = strlen(name);
+    for (const char *p = r->headers; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p))
+        k += strncasecmp(p, name, n) == 0 && p[n] == ':';
+    return k;
 }
 
 /* ---- setup: a small demo year through the real upload path ---- */
@@ -313,6 +338,8 @@ static void test_messages_validate(void **state)
     assert_string_equal(header(&r, "Content-Type", v, sizeof v),
                         "application/vnd.sdmx.genericdata+xml;version=2.1");
     assert_string_equal(header(&r, "Vary", v, sizeof v), "Accept");
+    assert_int_equal(header_count(&r, "Vary"), 1);
+    assert_int_equal(header_count(&r, "Access-Control-Allow-Origin"), 1);
     assert_int_equal(sdmx_validate(r.body, r.len), 0);
     assert_non_null(strstr(r.body, "structureID=\"DSD_ISCG\""));
     assert_non_null(strstr(r.body, "<generic:Value id=\"REF_AREA\" value=\"FR\"/>"));
@@ -342,6 +369,22 @@ static void test_messages_validate(void **state)
         rfree(&r);
     }
 
+    /* rsdmx pitfall 4: without dimensionAtObservation, structure-specific data is series. */
+    get(FLOW "/M.FR.NB_PERSONNES._T._T._T._T._T._T._T", "Accept: " SS, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "dimensionAtObservation=\"TIME_PERIOD\""));
+    assert_non_null(strstr(r.body, "<Series FREQ=\"M\""));
+    assert_null(strstr(r.body, "<Obs FREQ="));
+    rfree(&r);
+    /* The same for generic data (the first answer above had a key with wildcards). */
+    get(FLOW "/M.FR.NB_PERSONNES._T._T._T._T._T._T._T", NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(sdmx_validate(r.body, r.len), 0);
+    assert_non_null(strstr(r.body, "dimensionAtObservation=\"TIME_PERIOD\""));
+    assert_non_null(strstr(r.body, "<generic:Series>"));
+    assert_null(strstr(r.body, "<generic:ObsKey>"));
+    rfree(&r);
+
     /* Structure-specific data against the schema the service serves, for two layouts. */
     const char *dims[] = {"TIME_PERIOD", "REF_AREA", "AllDimensions"};
     for (size_t i = 0; i < 3; i++) {
@@ -366,17 +409,27 @@ static void test_messages_validate(void **state)
 
 /* ---- negotiation, errors, conditional requests, options ---- */
 
-static void expect_error(const char *path, const char *h, long status, const char *code)
+/* An SDMX-ML Error message from server s: status, SDMX code, valid, headers once. */
+static void expect_error_from(const it_server *s, const char *path, const char *h, long status,
+                              const char *code)
 {
     resp r;
-    get(path, h, NULL, &r);
+    get_from(s, path, h, NULL, &r);
     if (r.status != status)
         fail_msg("%s: status %ld, want %ld", path, r.status, status);
     char want[64];
     snprintf(want, sizeof want, "<message:ErrorMessage code=\"%s\">", code);
     assert_non_null(strstr(r.body, want));
     assert_int_equal(sdmx_validate(r.body, r.len), 0);
+    if (header_count(&r, "Vary") != 1 || header_count(&r, "Access-Control-Allow-Origin") != 1)
+        fail_msg("%s: Vary sent %d times, Access-Control-Allow-Origin %d times (want 1)", path,
+                 header_count(&r, "Vary"), header_count(&r, "Access-Control-Allow-Origin"));
     rfree(&r);
+}
+
+static void expect_error(const char *path, const char *h, long status, const char *code)
+{
+    expect_error_from(&S, path, h, status, code);
 }
 
 static void test_errors_and_negotiation(void **state)
@@ -390,7 +443,7 @@ static void test_errors_and_negotiation(void **state)
     expect_error(FLOW "/all?startPeriod=1999&endPeriod=1999", NULL, 404, "100");
     expect_error("/sdmx/categoryscheme/all/all/latest", NULL, 501, "501");
     expect_error("/sdmx/dataflow/ECB", NULL, 404, "100");
-    expect_error(FLOW "/all", "Accept: application/json", 406, "406");
+    expect_error(FLOW "/all", "Accept: application/json", 406, "1000");
     expect_error("/sdmx/nothing", NULL, 404, "100");
     resp r;
     char v[256];
@@ -398,10 +451,12 @@ static void test_errors_and_negotiation(void **state)
     assert_int_equal(r.status, 200);
     assert_string_equal(header(&r, "Content-Type", v, sizeof v),
                         "application/vnd.sdmx.genericdata+xml;version=2.1");
+    assert_int_equal(sdmx_validate(r.body, r.len), 0);
     rfree(&r);
     get(FLOW "/A.FR.NB_PERSONNES._T._T._T._T._T._T._T", "Accept: application/xml", NULL, &r);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "<message:GenericData"));
+    assert_int_equal(sdmx_validate(r.body, r.len), 0);
     rfree(&r);
     /* Post-level cells are never published: a post code is not even a code of CL_AREA_ISCG. */
     expect_error(FLOW "/A.ISCG-093-01.NB_PERSONNES._T._T._T._T._T._T._T", NULL, 404, "100");
@@ -429,6 +484,7 @@ static void test_etag_and_options(void **state)
     rfree(&r2);
     get(series, "Accept: application/xml", inm, &r2); /* another format: another entity */
     assert_int_equal(r2.status, 200);
+    assert_int_equal(sdmx_validate(r2.body, r2.len), 0);
     rfree(&r2);
     /* 12 monthly observations; firstN / lastN per series. */
     size_t n;
@@ -460,6 +516,7 @@ static void test_etag_and_options(void **state)
     get(FLOW "/all?detail=serieskeysonly", NULL, NULL, &r);
     assert_int_equal(r.status, 200);
     assert_null(strstr(r.body, "<generic:Obs>"));
+    assert_int_equal(sdmx_validate(r.body, r.len), 0);
     rfree(&r);
 }
 
@@ -475,6 +532,11 @@ static void test_streamed_answer(void **state)
     xmlDocPtr d = xmlReadMemory(x.body, (int)x.len, "big.xml", NULL, XML_PARSE_NONET | XML_PARSE_HUGE);
     assert_non_null(d); /* well-formed to the last byte */
     xmlFreeDoc(d);
+    assert_int_equal(sdmx_validate(x.body, x.len), 0); /* and valid, every page of it */
+    /* The default layout is time series (rsdmx pitfall 4: nothing for flat data). */
+    assert_non_null(strstr(x.body, "dimensionAtObservation=\"TIME_PERIOD\""));
+    assert_non_null(strstr(x.body, "<generic:Series>"));
+    assert_null(strstr(x.body, "<generic:ObsKey>"));
     size_t obs = 0, rows = 0;
     for (const char *p = strstr(x.body, "<generic:Obs>"); p; p = strstr(p + 1, "<generic:Obs>"))
         obs++;
@@ -486,6 +548,114 @@ static void test_streamed_answer(void **state)
     rfree(&c);
 }
 
+/* SDMX-CSV is flat (every dimension on every row): whatever dimensionAtObservation asks,
+ * the rows, their order and the ETag are those of the default layout. A small answer (one
+ * page) and a streamed one. */
+static void test_csv_any_layout(void **state)
+{
+    (void)state;
+    const char *paths[] = {FLOW "/M..NB_CONTACTS+NB_PERSONNES._T._T._T._T._T._T._T",
+                           FLOW "/all"};
+    const char *dims[] = {"REF_AREA", "MESURE", "AllDimensions", "TIME_PERIOD"};
+    for (size_t i = 0; i < OBS_ARRAY_LEN(paths); i++) {
+        resp base;
+        char etag[128], etag2[128], path[300];
+        get(paths[i], "Accept: " CSV, NULL, &base);
+        assert_int_equal(base.status, 200);
+        header(&base, "ETag", etag, sizeof etag);
+        for (size_t d = 0; d < OBS_ARRAY_LEN(dims); d++) {
+            resp r;
+            snprintf(path, sizeof path, "%s?dimensionAtObservation=%s", paths[i], dims[d]);
+            get(path, "Accept: " CSV, NULL, &r);
+            if (r.status != 200)
+                fail_msg("%s: status %ld", path, r.status);
+            assert_int_equal(r.len, base.len);
+            assert_memory_equal(r.body, base.body, base.len);
+            assert_string_equal(header(&r, "ETag", etag2, sizeof etag2), etag);
+            rfree(&r);
+        }
+        rfree(&base);
+    }
+}
+
+/* A second server on the same database, with ISCGOBS_SDMX_MAX_OBS=10 (started and stopped
+ * around test_too_large, so that it stops even when the test fails). */
+static it_server small;
+
+static int small_start(void **state)
+{
+    (void)state;
+    small = S;
+    it_start(&small, (const char *const[]){"ISCGOBS_SDMX_MAX_OBS=10", NULL});
+    return 0;
+}
+
+static int small_stop(void **state)
+{
+    (void)state;
+    it_stop_checked(&small);
+    return 0;
+}
+
+/* ISCGOBS_SDMX_MAX_OBS: an answer selecting more observations is refused with 413 and SDMX
+ * code 510 (response size exceeds service limit), whether it fits in one page or would be
+ * streamed; a smaller answer is served. */
+static void test_too_large(void **state)
+{
+    (void)state;
+    resp r;
+    get_from(&small, FLOW "/A.FR.NB_PERSONNES._T._T._T._T._T._T._T", NULL, NULL, &r);
+    assert_int_equal(r.status, 200); /* one observation */
+    assert_int_equal(sdmx_validate(r.body, r.len), 0);
+    rfree(&r);
+    /* 12 monthly observations: one page. */
+    expect_error_from(&small, FLOW "/M.FR.NB_CONTACTS._T._T._T._T._T._T._T", NULL, 413, "510");
+    expect_error_from(&small, FLOW "/M.FR.NB_CONTACTS._T._T._T._T._T._T._T", "Accept: " CSV, 413,
+                      "510");
+    /* The whole year: a streamed answer. */
+    expect_error_from(&small, FLOW "/all", NULL, 413, "510");
+    /* Only that server has the small limit. */
+    get(FLOW "/M.FR.NB_CONTACTS._T._T._T._T._T._T._T", NULL, NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(sdmx_validate(r.body, r.len), 0);
+    rfree(&r);
+}
+
+/* ---- bench/httpload (the load generator of bench/sdmx.sh) ---- */
+
+/* Run httpload (built next to this test: build/<flavour>/bench/httpload) on path for one
+ * second with two connections: requests/s and errors as it prints them. */
+static void httpload(const char *path, double *rps, long *errors)
+{
+    char self[600], cmd[3200];
+    ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
+    assert_true(k > 0);
+    self[k] = '\0';
+    *strrchr(self, '/') = '\0'; /* build/<flavour>/it */
+    *strrchr(self, '/') = '\0'; /* build/<flavour> */
+    snprintf(cmd, sizeof cmd, "%s/bench/httpload %s '%s' 2 1", self, S.base + strlen("http://"),
+             path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    double p50, p99;
+    assert_int_equal(fscanf(p, "%lf %lf %lf %ld", rps, &p50, &p99, errors), 4);
+    assert_int_equal(pclose(p), 0);
+}
+
+/* Requests per second count successful (2xx) answers only; the others are errors. */
+static void test_httpload_counts(void **state)
+{
+    (void)state;
+    double rps;
+    long errors;
+    httpload("/sdmx/ping", &rps, &errors);
+    assert_true(rps > 0);
+    assert_int_equal(errors, 0);
+    httpload("/sdmx/nothing", &rps, &errors); /* 404 */
+    if (rps != 0 || errors == 0)
+        fail_msg("404 answers: %.0f requests/s, %ld errors (want 0 and > 0)", rps, errors);
+}
+
 /* ---- export files ---- */
 
 static void test_export(void **state)
@@ -493,6 +663,11 @@ static void test_export(void **state)
     (void)state;
     char out[800], p[1200];
     snprintf(out, sizeof out, "%s/export", S.dir);
+    char help[2048];
+    assert_int_equal(it_cli(&S, help, sizeof help, (const char *[]){"export", "--help", NULL}),
+                     0);
+    assert_non_null(strstr(help, "AAAA-Qn")); /* quarters as the parser reads them */
+    assert_null(strstr(help, "-Tn"));
     assert_int_equal(it_cli(&S, NULL, 0, (const char *[]){"export", "csv", "--period", year,
                                                           "--out", out, NULL}),
                      0);
@@ -535,8 +710,8 @@ static void test_export(void **state)
 
 /* ---- vintages ---- */
 
-/* The first grid CSV of the demo (post, month), with its data rows halved. */
-static char *corrected_grid(char *post, char *month, size_t *len)
+/* The first grid CSV of the demo (post, month), keeping 1/part of its data rows. */
+static char *demo_grid(char *post, char *month, size_t *len, int part)
 {
     char dir[800];
     snprintf(dir, sizeof dir, "%s/grids", demo_dir);
@@ -556,17 +731,43 @@ static char *corrected_grid(char *post, char *month, size_t *len)
     char p[1100];
     snprintf(p, sizeof p, "%s/%s", dir, name);
     char *g = it_read_file(p, len);
+    if (part == 1)
+        return g;
     size_t lines = 0;
     for (size_t i = 0; i < *len; i++)
         lines += g[i] == '\n';
     assert_true(lines > 4);
-    size_t keep = 1 + (lines - 1) / 2, seen = 0;
+    size_t keep = 1 + (lines - 1) / (size_t)part, seen = 0;
     for (size_t i = 0; i < *len; i++)
         if (g[i] == '\n' && ++seen == keep) {
             *len = i + 1;
             break;
         }
     return g;
+}
+
+/* Which part of the first demo grid is stored: 0 whole (the demo), 1 half, 2 a quarter. */
+static int grid_variant;
+
+/* A correction through the real server: the first demo grid, whole, then halved, then a
+ * quarter of it, then whole again..., so that every call changes the published figures and
+ * two calls never come back to the figures of a run before them. Returns the grid's month
+ * (YYYY-MM) in month[16] when month is not NULL. */
+static void correct_first_grid(char *month)
+{
+    static const int parts[] = {1, 2, 4};
+    char post[16], m[16], path[300];
+    size_t len;
+    grid_variant = (grid_variant + 1) % 3;
+    char *grid = demo_grid(post, m, &len, parts[grid_variant]);
+    snprintf(path, sizeof path, "/api/v1/grids/%s/%s", post, m);
+    it_resp u;
+    it_http(&S, "PUT", path, tok_admin, "text/csv", grid, len, &u);
+    assert_int_equal(u.status, 200);
+    it_resp_free(&u);
+    free(grid);
+    if (month)
+        snprintf(month, 16, "%s", m);
 }
 
 static void test_vintages(void **state)
@@ -581,15 +782,8 @@ static void test_vintages(void **state)
     char ts[32];
     exp_datetime(t1, ts, sizeof ts);
     sleep(2);
-    char post[16], month[16], path[300];
-    size_t len;
-    char *grid = corrected_grid(post, month, &len);
-    snprintf(path, sizeof path, "/api/v1/grids/%s/%s", post, month);
-    it_resp u;
-    it_http(&S, "PUT", path, tok_admin, "text/csv", grid, len, &u);
-    assert_int_equal(u.status, 200); /* a correction */
-    it_resp_free(&u);
-    free(grid);
+    char month[16], path[300];
+    correct_first_grid(month); /* halves it */
 
     get(series, "Accept: " CSV, NULL, &after);
     assert_int_equal(after.status, 200);
@@ -626,6 +820,203 @@ static void test_vintages(void **state)
     rfree(&upd);
 }
 
+/* ---- fault injection (the Makefile links this test with -Wl,--wrap=...) ---- */
+
+obs_status __real_agg_published_cells(PGconn *c, const agg_query *q, int include_posts,
+                                      agg_cell **out, size_t *n, obs_err *e);
+obs_status __real_obs_db_exec(PGconn *c, const char *sql, int nparams,
+                              const char *const *params, PGresult **res, obs_err *e);
+
+/* Set: a correction through the server right after the next read of cells. */
+static int correct_after_next_read;
+
+obs_status __wrap_agg_published_cells(PGconn *c, const agg_query *q, int include_posts,
+                                      agg_cell **out, size_t *n, obs_err *e)
+{
+    obs_status rc = __real_agg_published_cells(c, q, include_posts, out, n, e);
+    if (correct_after_next_read) {
+        correct_after_next_read = 0;
+        correct_first_grid(NULL);
+    }
+    return rc;
+}
+
+/* Set: sleep 1.5 s before the next statement adding a run's rows (after the run's INSERT,
+ * before its COMMIT); delayed_until is the time the sleep ended. */
+static int delay_next_add;
+static double delayed_until;
+
+static double now_real(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+obs_status __wrap_obs_db_exec(PGconn *c, const char *sql, int nparams,
+                              const char *const *params, PGresult **res, obs_err *e)
+{
+    if (delay_next_add && strstr(sql, "INSERT INTO sdmx_vintage")) {
+        delay_next_add = 0;
+        usleep(1500 * 1000);
+        delayed_until = now_real();
+    }
+    return __real_obs_db_exec(c, sql, nparams, params, res, e);
+}
+
+/* ---- reading runs page by page, in this process (the server records runs the same way) ---- */
+
+/* Every observation of run, read as the stream reads it: pages of page observations after a
+ * keyset cursor. between (may be NULL) runs once, after the first page. *n observations, in
+ * series order; the caller frees the array. */
+static exp_obs *read_run(PGconn *c, const exp_run *run, size_t page, void (*between)(void),
+                         size_t *n)
+{
+    exp_data_query q;
+    exp_data_query_init(&q);
+    exp_source src;
+    obs_err e;
+    assert_int_equal(exp_source_init(&src, &q, run, -1, &e), OBS_OK);
+    size_t cap = page, k = 0, got = 0;
+    exp_obs *all = malloc(cap * sizeof *all);
+    assert_non_null(all);
+    do {
+        if (k + page > cap) {
+            while (k + page > cap)
+                cap *= 2;
+            all = realloc(all, cap * sizeof *all);
+            assert_non_null(all);
+        }
+        const exp_obs *after = k ? &all[k - 1] : NULL;
+        assert_int_equal(exp_source_page(c, &src, after, page, all + k, &got, &e), OBS_OK);
+        k += got;
+        if (between && k == got) /* the first page was read */
+            between();
+    } while (got == page);
+    *n = k;
+    return all;
+}
+
+/* Between two pages of a streamed answer: a correction, and the run it causes. */
+static long long between_run;
+static void correct_and_publish(void)
+{
+    correct_first_grid(NULL);
+    obs_err e;
+    exp_run r;
+    assert_int_equal(exp_vintage_current(obs_db_conn(&e), "query", &r, &e), OBS_OK);
+    between_run = r.id;
+}
+
+/* A run recorded while an answer is being streamed does not change the answer: every page
+ * reads the run the answer started with, even when the new run ends some of its rows. */
+static void test_pages_across_runs(void **state)
+{
+    (void)state;
+    obs_err e;
+    PGconn *c = obs_db_conn(&e);
+    assert_non_null(c);
+    exp_run run;
+    assert_int_equal(exp_vintage_current(c, "query", &run, &e), OBS_OK);
+    size_t n_whole, n_paged;
+    exp_obs *whole = read_run(c, &run, 1000, NULL, &n_whole);
+    assert_true(n_whole > 5000);
+    exp_obs *paged = read_run(c, &run, 500, correct_and_publish, &n_paged);
+    assert_true(between_run > run.id);
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT closed FROM sdmx_publication WHERE id = %lld", between_run);
+    PGconn *t = it_db(&S);
+    assert_true(it_sql_long(t, sql) > 0); /* the new run did end rows of the old one */
+    PQfinish(t);
+    assert_int_equal(n_paged, n_whole);
+    assert_memory_equal(paged, whole, n_whole * sizeof *whole);
+    free(whole);
+    free(paged);
+}
+
+/* The published cells now, as observations in series order (the caller frees them). */
+static exp_obs *published_now(PGconn *c, size_t *n)
+{
+    agg_cell *cells = NULL;
+    obs_err e;
+    assert_int_equal(agg_published_cells(c, NULL, 0, &cells, n, &e), OBS_OK);
+    exp_obs *o = calloc(*n ? *n : 1, sizeof *o);
+    assert_non_null(o);
+    for (size_t i = 0; i < *n; i++)
+        assert_int_equal(exp_obs_from_cell(&cells[i], &o[i], &e), OBS_OK);
+    free(cells);
+    exp_obs_sort(o, *n, EXP_DIM_TIME);
+    return o;
+}
+
+/* One text value of a query on a new connection to the test database, into out. */
+static void sql_text(const char *sql, char *out, size_t cap)
+{
+    PGconn *t = it_db(&S);
+    PGresult *r = PQexec(t, sql);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    assert_int_equal(PQntuples(r), 1);
+    snprintf(out, cap, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    PQfinish(t);
+}
+
+/* A publication run is one state of the indicators: a correction committed while the run's
+ * cells are being read (after the first of its per-measure reads) must not give a run that
+ * mixes both states under the older state's name. */
+static void test_run_is_one_snapshot(void **state)
+{
+    (void)state;
+    obs_err e;
+    PGconn *c = obs_db_conn(&e);
+    assert_non_null(c);
+    PGconn *t = it_db(&S);
+    long last = it_sql_long(t, "SELECT max(id) FROM sdmx_publication");
+    PQfinish(t);
+    correct_first_grid(NULL); /* the state moved: the next check takes a run */
+    correct_after_next_read = 1;
+    exp_run run;
+    assert_int_equal(exp_vintage_current(c, "export", &run, &e), OBS_OK);
+    assert_false(correct_after_next_read); /* the correction did land during the snapshot */
+    assert_true(run.id > last);
+    char sql[200], run_state[512], gens[512];
+    snprintf(sql, sizeof sql, "SELECT state FROM sdmx_publication WHERE id = %lld", run.id);
+    sql_text(sql, run_state, sizeof run_state);
+    sql_text("SELECT coalesce(string_agg(year || ':' || gen, ',' ORDER BY year), '')"
+             " FROM agg_generation", gens, sizeof gens);
+    if (strncmp(run_state, gens, strlen(gens)) != 0 || run_state[strlen(gens)] != '|')
+        fail_msg("run %lld has state %s, the generations are %s", run.id, run_state, gens);
+    size_t n_run, n_now;
+    exp_obs *got = read_run(c, &run, 1000, NULL, &n_run);
+    exp_obs *want = published_now(c, &n_now);
+    assert_int_equal(n_run, n_now);
+    assert_memory_equal(got, want, n_now * sizeof *want);
+    free(got);
+    free(want);
+}
+
+/* published_at is the time the run became visible (just before its COMMIT), not the time
+ * of its INSERT: asOf=T between the two would otherwise name a run nobody could read at T. */
+static void test_published_at_is_commit_time(void **state)
+{
+    (void)state;
+    obs_err e;
+    correct_first_grid(NULL);
+    delay_next_add = 1;
+    exp_run run;
+    assert_int_equal(exp_vintage_current(obs_db_conn(&e), "export", &run, &e), OBS_OK);
+    assert_false(delay_next_add);
+    char sql[200], v[64];
+    snprintf(sql, sizeof sql,
+             "SELECT extract(epoch FROM published_at)::text FROM sdmx_publication WHERE id = %lld",
+             run.id);
+    sql_text(sql, v, sizeof v);
+    double published = strtod(v, NULL);
+    if (published < delayed_until)
+        fail_msg("published_at %.3f is before the last statement of its run (%.3f)", published,
+                 delayed_until);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -634,8 +1025,14 @@ int main(void)
         cmocka_unit_test(test_errors_and_negotiation),
         cmocka_unit_test(test_etag_and_options),
         cmocka_unit_test(test_streamed_answer),
+        cmocka_unit_test(test_csv_any_layout),
+        cmocka_unit_test_setup_teardown(test_too_large, small_start, small_stop),
+        cmocka_unit_test(test_httpload_counts),
         cmocka_unit_test(test_export),
         cmocka_unit_test(test_vintages),
+        cmocka_unit_test(test_pages_across_runs),
+        cmocka_unit_test(test_run_is_one_snapshot),
+        cmocka_unit_test(test_published_at_is_commit_time),
     };
     int failed = cmocka_run_group_tests_name("integration_sdmx", tests, setup, teardown);
     return failed || it_stop_failures;

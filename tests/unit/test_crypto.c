@@ -129,6 +129,14 @@ static void test_config(void **state)
     assert_int_equal(c.sdc_k, 5);
     assert_int_equal(c.lock_months, 3);
     assert_int_equal(c.max_upload, 10485760);
+    assert_int_equal(c.sdmx_max_obs, 5000000);
+    setenv("ISCGOBS_SDMX_MAX_OBS", "10", 1);
+    assert_int_equal(obs_config_load(&c, &e), OBS_OK);
+    assert_int_equal(c.sdmx_max_obs, 10);
+    setenv("ISCGOBS_SDMX_MAX_OBS", "0", 1);
+    assert_int_equal(obs_config_load(&c, &e), OBS_ERR_INPUT);
+    assert_non_null(strstr(e.msg, "ISCGOBS_SDMX_MAX_OBS"));
+    unsetenv("ISCGOBS_SDMX_MAX_OBS");
     setenv("ISCGOBS_LISTEN", "nowhere", 1);
     assert_int_equal(obs_config_load(&c, &e), OBS_ERR_INPUT);
     setenv("ISCGOBS_LISTEN", "127.0.0.1:8080", 1);

@@ -269,6 +269,31 @@ static void test_csv(void **state)
     obs_buf_free(&b);
 }
 
+/* SDMX-CSV has no dimension at observation level: the query becomes the default layout, so
+ * its canonical form (ETag, cache key) is the default one; XML formats keep what was asked. */
+static void test_csv_layout_is_time_series(void **state)
+{
+    (void)state;
+    const int dims[] = {EXP_D_REF_AREA, EXP_D_MESURE, EXP_DIM_ALL, EXP_DIM_TIME};
+    exp_data_query base;
+    exp_data_query_init(&base);
+    char want[1024], got[1024];
+    assert_int_equal(exp_query_canonical(&base, want, sizeof want), 0);
+    for (size_t i = 0; i < OBS_ARRAY_LEN(dims); i++) {
+        exp_data_query q;
+        exp_data_query_init(&q);
+        q.dim_at_obs = dims[i];
+        exp_query_for_format(&q, EXP_FMT_GENERIC);
+        assert_int_equal(q.dim_at_obs, dims[i]);
+        exp_query_for_format(&q, EXP_FMT_SS);
+        assert_int_equal(q.dim_at_obs, dims[i]);
+        exp_query_for_format(&q, EXP_FMT_CSV);
+        assert_int_equal(q.dim_at_obs, EXP_DIM_TIME);
+        assert_int_equal(exp_query_canonical(&q, got, sizeof got), 0);
+        assert_string_equal(got, want);
+    }
+}
+
 /* ---- rsdmx pitfalls (sdmx.md section 3) ---------------------------------------------------- */
 
 static void header_checks(const char *x)
@@ -472,6 +497,7 @@ int main(void)
         cmocka_unit_test(test_withheld_and_decimals),
         cmocka_unit_test(test_first_last_n_and_detail),
         cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_csv_layout_is_time_series),
         cmocka_unit_test(test_pitfalls_data),
         cmocka_unit_test(test_structure_validates_and_pitfalls),
         cmocka_unit_test(test_structure_queries),

@@ -6,9 +6,10 @@
 
 #include <string.h>
 
-#include "ref.h"
 #include "sdmx_data.h"
+#include "sdmx_export.h"
 #include "sdmx_key.h"
+#include "sdmx_model.h"
 #include "sdmx_rest.h"
 
 static int http_of(obs_status st)
@@ -166,6 +167,34 @@ static void test_semantics(void **state)
     assert_false(pass("all", "2026-S1", "2026-S1", obs("M", "FR", "2026-07")));
 }
 
+/* Refusals name the period forms the parser accepts: quarters are YYYY-Qn (AAAA-Qn), as in
+ * SDMX, not the French "T" of trimestre. */
+static void test_period_messages(void **state)
+{
+    (void)state;
+    const char *names[] = {"startPeriod", "endPeriod"};
+    for (size_t i = 0; i < OBS_ARRAY_LEN(names); i++) {
+        params p;
+        char s[64];
+        snprintf(s, sizeof s, "%s=2026-T1", names[i]);
+        parse_params(s, &p);
+        exp_data_query q;
+        exp_data_query_init(&q);
+        obs_err e;
+        assert_int_equal(exp_params_parse(param_get, &p, &q, &e), OBS_ERR_INPUT);
+        assert_non_null(strstr(e.msg, "AAAA-Qn"));
+        assert_null(strstr(e.msg, "-Tn"));
+        snprintf(s, sizeof s, "%s=2026-Q1", names[i]);
+        parse_params(s, &p);
+        assert_int_equal(exp_params_parse(param_get, &p, &q, &e), OBS_OK);
+    }
+    /* iscgobs export: the period is checked before the database is touched. */
+    obs_err e;
+    assert_int_equal(exp_export(NULL, 1, "2026-T1", "/nonexistent", &e), OBS_ERR_INPUT);
+    assert_non_null(strstr(e.msg, "AAAA-Qn"));
+    assert_null(strstr(e.msg, "-Tn"));
+}
+
 static void test_datetime_and_canonical(void **state)
 {
     (void)state;
@@ -238,20 +267,14 @@ static void test_negotiation(void **state)
     assert_int_equal(exp_negotiate_structure("application/json", 1), -1);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    obs_err e;
-    return ref_init(&e) || exp_dsd_init(&e) ? -1 : 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_semantics),
+        cmocka_unit_test(test_period_messages),
         cmocka_unit_test(test_datetime_and_canonical),
         cmocka_unit_test(test_negotiation),
     };
-    return cmocka_run_group_tests_name("sdmx_key", tests, setup, NULL);
+    return cmocka_run_group_tests_name("sdmx_key", tests, sdmx_model_setup, NULL);
 }
