@@ -22,25 +22,10 @@
 #include "db.h"
 #include "ref.h"
 #include "sdmx_schema.h"
+#include "args.h"
 #include "sdmx_stream.h"
 #include "sdmx_structure.h"
 #include "sdmx_vintage.h"
-
-static const char *opt(int argc, char **argv, const char *name)
-{
-    for (int i = 2; i + 1 < argc; i++)
-        if (strcmp(argv[i], name) == 0)
-            return argv[i + 1];
-    return NULL;
-}
-
-static int flag(int argc, char **argv, const char *name)
-{
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], name) == 0)
-            return 1;
-    return 0;
-}
 
 static void usage(FILE *out)
 {
@@ -154,7 +139,7 @@ obs_status exp_export(PGconn *c, int csv, const char *period, const char *dir, o
 
 int exp_cmd_export(int argc, char **argv)
 {
-    if (flag(argc, argv, "--help")) {
+    if (obs_arg_flag(argc, argv, 1, "--help")) {
         usage(stdout);
         return 0;
     }
@@ -162,8 +147,8 @@ int exp_cmd_export(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    const char *period = opt(argc, argv, "--period");
-    const char *dir = opt(argc, argv, "--out");
+    const char *period = obs_arg_value(argc, argv, 2, "--period");
+    const char *dir = obs_arg_value(argc, argv, 2, "--out");
     if (period == NULL) {
         fprintf(stderr, "iscgobs: --period est obligatoire\n");
         usage(stderr);
@@ -183,9 +168,5 @@ int exp_cmd_export(int argc, char **argv)
     if (rc == OBS_OK)
         rc = exp_export(c, strcmp(argv[1], "csv") == 0, period, dir ? dir : ".", &e);
     obs_db_disconnect();
-    if (rc) {
-        fprintf(stderr, "iscgobs: %s [%s]\n", e.msg, e.code);
-        return 1;
-    }
-    return 0;
+    return rc ? obs_arg_fail(&e) : 0;
 }

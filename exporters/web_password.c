@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
@@ -231,10 +232,8 @@ int exp_cmd_user_passwd(int argc, char **argv)
         rc = exp_password_set(c, name, pw, &e);
     obs_wipe(pw, sizeof pw);
     obs_db_close(c);
-    if (rc) {
-        fprintf(stderr, "iscgobs: %s [%s]\n", e.msg, e.code);
-        return 1;
-    }
+    if (rc)
+        return obs_arg_fail(&e);
     fprintf(stderr, "mot de passe du compte %s enregistré\n", name);
     return 0;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "args.h"
 #include "config.h"
 #include "db.h"
 #include "filter.h"
@@ -124,14 +125,6 @@ const size_t exp_web_routes_count = OBS_ARRAY_LEN(exp_web_routes);
 
 /* ---- iscgobs export html ---- */
 
-static const char *opt(int argc, char **argv, const char *name)
-{
-    for (int i = 0; i + 1 < argc; i++)
-        if (strcmp(argv[i], name) == 0)
-            return argv[i + 1];
-    return NULL;
-}
-
 /* Render one public report (month 0: the national one of year) as a standalone file
  * out/NAME-PERIOD.html. OBS_ERR_NOT_FOUND when the period has no published figure. */
 static obs_status export_one(PGconn *c, const char *out, int year, int month, obs_err *e)
@@ -175,7 +168,8 @@ int exp_cmd_export_html(int argc, char **argv)
                    "mensuelle de chacun de ses mois publiés ; AAAA-MM -> la synthèse de ce mois.\n");
             return 0;
         }
-    const char *period = opt(argc, argv, "--period"), *out = opt(argc, argv, "--out");
+    const char *period = obs_arg_value(argc, argv, 1, "--period");
+    const char *out = obs_arg_value(argc, argv, 1, "--out");
     int year = 0, month = 0;
     if (period == NULL || (!parse_year(period, &year) && !parse_month(period, &year, &month))) {
         fprintf(stderr, "iscgobs: export html --period AAAA ou AAAA-MM est obligatoire\n");
@@ -208,9 +202,5 @@ int exp_cmd_export_html(int argc, char **argv)
         }
     }
     obs_db_close(c);
-    if (rc) {
-        fprintf(stderr, "iscgobs: %s [%s]\n", e.msg, e.code);
-        return 1;
-    }
-    return 0;
+    return rc ? obs_arg_fail(&e) : 0;
 }
