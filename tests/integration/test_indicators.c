@@ -667,7 +667,7 @@ static void test_completeness(void **state)
                      0);
     static const int contacts[8] = {9, 10, 11, 10, 12, 9, 60, 10};
     for (int m = 0; m < 8; m++) {
-        char period[8], *grid = malloc(64 * 128 + sizeof HEADER);
+        char period[24], *grid = malloc(64 * 128 + sizeof HEADER);
         snprintf(period, sizeof period, "2023-%02d", m + 1);
         size_t len = (size_t)snprintf(grid, sizeof HEADER, "%s", HEADER);
         for (int i = 0; i < contacts[m]; i++)
