@@ -11,7 +11,17 @@ make -s -j2 bin/iscgobs
 posts=${BENCH_POSTS:-450}
 work=$(mktemp -d /tmp/iscgobs-bench.XXXXXX)
 chmod 755 "$work"
-cleanup() { if [ -n "${server:-}" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi; scripts/pg.sh stop "$work/pg"; rm -rf "$work"; }
+# The server's pid lives in a file: it is started in the report's subshell too (the part piped
+# to tee), where a variable would not reach this trap.
+stop_server() {
+  if [ -f "$work/server.pid" ]; then
+    pid=$(cat "$work/server.pid")
+    kill "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    rm -f "$work/server.pid"
+  fi
+}
+cleanup() { stop_server; scripts/pg.sh stop "$work/pg"; rm -rf "$work"; }
 trap cleanup EXIT
 mkdir -p bench/out
 out=bench/out/bench-$(date -u +%Y%m%dT%H%M%SZ).txt
@@ -31,12 +41,13 @@ year=$(( $(date +%Y) - 1 ))
 "$BIN" demo --out "$work/demo" --posts "$posts" --year "$year" 2>/dev/null
 "$BIN" post import "$work/demo/posts.csv" 2>/dev/null
 admin=$("$BIN" user add --role admin --name bench 2>/dev/null)
+# Standard output too goes to the log: a server holding the pipe to tee open would keep the
+# report (and make bench) waiting for ever.
 start_server() {
-  "$BIN" serve 2>>"$work/server.log" &
-  server=$!
+  "$BIN" serve </dev/null >>"$work/server.log" 2>&1 &
+  echo $! > "$work/server.pid"
   for _ in $(seq 1 100); do curl -fsS "http://$ISCGOBS_LISTEN/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
 }
-stop_server() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; server=""; }
 # The collector alone first: a bulk load of the year (indicators computed once afterwards).
 ISCGOBS_REFRESH=off start_server
 
@@ -74,5 +85,6 @@ start_server
 for extra in bench/aggregate.sh bench/sdmx.sh; do
   if [ -x "$extra" ]; then BENCH_WORK=$work BENCH_ADMIN=$admin "$extra"; fi
 done
+stop_server
 } | tee "$out"
 echo "(report saved in $out)" >&2
