@@ -22,6 +22,7 @@
 #include "sdmx_rest.h"
 #include "sdmx_vintage.h"
 #include "store.h"
+#include "warm.h"
 #include "web.h"
 
 static void usage(FILE *out)
@@ -50,7 +51,10 @@ static void usage(FILE *out)
 static obs_status after_store(PGconn *c, const char *post, const char *period, obs_err *e)
 {
     exp_vintage_touch();
-    return agg_refresh_post_month(c, post, period, e);
+    obs_status rc = agg_refresh_post_month(c, post, period, e);
+    if (rc == OBS_OK) /* protect the year ahead of its readers, once uploads are quiet */
+        agg_warm_note((int)strtol(period, NULL, 10));
+    return rc;
 }
 
 static int cmd_serve(int argc, char **argv)
@@ -92,7 +96,8 @@ static int cmd_serve(int argc, char **argv)
     obs_http_add_routes(agg_routes, agg_routes_count);
     obs_http_add_routes(exp_sdmx_routes, exp_sdmx_routes_count);
     obs_http_add_routes(exp_web_routes, exp_web_routes_count);
-    if (obs_http_start(&cfg, &e)) {
+    if ((cfg.refresh && agg_warm_start(&e)) || obs_http_start(&cfg, &e)) {
+        agg_warm_stop();
         col_grids_teardown();
         return obs_arg_fail(&e);
     }
@@ -102,6 +107,7 @@ static int cmd_serve(int argc, char **argv)
     sigwait(&stop, &sig);
     obs_log(OBS_LOG_INFO, "serve.stop", "signal=%d", sig);
     obs_http_stop(10);
+    agg_warm_stop();
     col_grids_teardown();
     agg_publish_reset();
     obs_db_disconnect();

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -502,6 +503,38 @@ static void test_read_your_writes(void **state)
     PQfinish(c);
 }
 
+/* Lines of the server's log containing needle. */
+static int log_count(const char *needle)
+{
+    size_t len;
+    char *log = it_read_file(S.log_path, &len);
+    int n = 0;
+    for (const char *p = log; (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    free(log);
+    return n;
+}
+
+/* After an upload, once uploads are quiet, the server protects the year in the background
+ * (aggregator/warm.c): the next public reader finds the protection ready (no new
+ * "agg.protect" in the log for its read) and the same figures as a reader who computed it. */
+static void test_protection_ahead(void **state)
+{
+    (void)state;
+    const char *q = "mesure=NB_CONTACTS&area=FR&period=2022-06";
+    /* 2022: a year no other test uploads to, so no other warm-up can interleave. */
+    int warmed = log_count("agg.warm year=2022");
+    char *g = big_grid("2022-06", 25, "ahead");
+    assert_int_equal(put_grid(P3, "2022-06", NULL, g), 201);
+    free(g);
+    for (int i = 0; i < 200 && log_count("agg.warm year=2022") == warmed; i++)
+        usleep(50 * 1000);
+    assert_int_equal(log_count("agg.warm year=2022"), warmed + 1);
+    int protects = log_count("agg.protect year=2022");
+    assert_true(public_value(q, "NB_CONTACTS", "2022-06") == 25.0);
+    assert_int_equal(log_count("agg.protect year=2022"), protects);
+}
+
 /* Filters are validated (400, French message); from/to keep the periods fully inside. */
 static void test_filters(void **state)
 {
@@ -703,7 +736,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_post_month),     cmocka_unit_test(test_post_quarter_year),
         cmocka_unit_test(test_areas),          cmocka_unit_test(test_visibility),
-        cmocka_unit_test(test_read_your_writes), cmocka_unit_test(test_filters),
+        cmocka_unit_test(test_read_your_writes), cmocka_unit_test(test_protection_ahead),
+        cmocka_unit_test(test_filters),
         cmocka_unit_test(test_obs_status),     cmocka_unit_test(test_completeness),
     };
     int failed = cmocka_run_group_tests_name("integration_indicators", tests, setup, teardown);
