@@ -158,18 +158,22 @@ void it_setup(it_server *s, const char *name)
         die("db migrate failed");
 }
 
+size_t it_append(char **body, size_t *len, const char *p, size_t k)
+{
+    char *nb = realloc(*body, *len + k + 1);
+    if (nb == NULL)
+        return 0;
+    memcpy(nb + *len, p, k);
+    *body = nb;
+    *len += k;
+    nb[*len] = '\0';
+    return k;
+}
+
 static size_t collect(char *p, size_t size, size_t n, void *arg)
 {
     it_resp *r = arg;
-    size_t k = size * n;
-    char *nb = realloc(r->body, r->len + k + 1);
-    if (nb == NULL)
-        return 0;
-    memcpy(nb + r->len, p, k);
-    r->body = nb;
-    r->len += k;
-    r->body[r->len] = '\0';
-    return k;
+    return it_append(&r->body, &r->len, p, size * n);
 }
 
 static size_t header_cb(char *p, size_t size, size_t n, void *arg)

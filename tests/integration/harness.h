@@ -60,6 +60,11 @@ void it_http(const it_server *s, const char *method, const char *path, const cha
              const char *ctype, const void *body, size_t len, it_resp *r);
 void it_resp_free(it_resp *r);
 
+/* Append k bytes at p to the growing, NUL-terminated *body of *len bytes (what every
+ * libcurl write callback of the tests does). Returns k, or 0 when memory ran out (libcurl
+ * then stops the transfer). */
+size_t it_append(char **body, size_t *len, const char *p, size_t k);
+
 /* Read a whole file (NUL-terminated, owned); aborts when missing. */
 char *it_read_file(const char *path, size_t *len);
 

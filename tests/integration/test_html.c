@@ -47,14 +47,7 @@ static int setup(void **state)
     it_setup(&S, "it_html");
     it_user_add(&S, "admin", NULL, tok_admin);
     it_user_add(&S, "analyst", NULL, tok_analyst);
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    year = tm.tm_year + 1900 - 1;
-    snprintf(month, sizeof month, "%04d-06", year % 10000);
-    /* The current month: begun, not locked, and an upload now is on time. */
-    snprintf(upload_month, sizeof upload_month, "%04d-%02d", (tm.tm_year + 1900) % 10000,
-             (tm.tm_mon + 1) % 100);
+    web_periods(&year, month, upload_month);
     demo_load(&S, tok_admin, 40, year, demo_dir, sizeof demo_dir);
     demo_open_post(demo_dir, post);
     assert_true(post[0] != '\0');

@@ -63,12 +63,7 @@ static size_t body_cb(char *p, size_t size, size_t n, void *arg)
 {
     resp *r = arg;
     size_t k = size * n;
-    char *nb = realloc(r->body, r->len + k + 1);
-    assert_non_null(nb);
-    memcpy(nb + r->len, p, k);
-    r->body = nb;
-    r->len += k;
-    r->body[r->len] = '\0';
+    assert_int_equal(it_append(&r->body, &r->len, p, k), k);
     return k;
 }
 

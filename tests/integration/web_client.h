@@ -36,15 +36,19 @@ typedef struct web_resp {
 WEB_FN size_t web_collect(char *p, size_t size, size_t n, void *arg)
 {
     web_resp *r = arg;
-    size_t k = size * n;
-    char *nb = realloc(r->body, r->len + k + 1);
-    if (nb == NULL)
-        return 0;
-    memcpy(nb + r->len, p, k);
-    r->body = nb;
-    r->len += k;
-    r->body[r->len] = '\0';
-    return k;
+    return it_append(&r->body, &r->len, p, size * n);
+}
+
+/* The periods the page tests use: *year = last year (the demo year), month = its June,
+ * upload_month = the current month (begun, not locked: an upload now is on time). */
+WEB_FN void web_periods(int *year, char month[16], char upload_month[16])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    *year = tm.tm_year + 1900 - 1;
+    snprintf(month, 16, "%04d-06", *year % 10000);
+    snprintf(upload_month, 16, "%04d-%02d", (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100);
 }
 
 WEB_FN void web_hval(const char *p, size_t k, size_t skip, char *out, size_t cap)
