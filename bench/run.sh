@@ -3,6 +3,7 @@
 # on the same machine and the same PostgreSQL cluster (the machines are shared and noisy:
 # only ratios are comparable between runs). Prints a report and writes it to bench/out/.
 #   BENCH_POSTS=450   posts in the demonstration year (default: the full national year)
+#   BENCH_ONLY=collector  only the collector's measurement (the quick loop when tuning uploads)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -83,6 +84,7 @@ printf '\nratio HTTP / \\copy = **%.2f** (target >= 0.8)\n\n' "$(echo "$http_rps
 stop_server
 start_server
 for extra in bench/aggregate.sh bench/sdmx.sh; do
+  if [ "${BENCH_ONLY:-}" = collector ]; then break; fi
   if [ -x "$extra" ]; then BENCH_WORK=$work BENCH_ADMIN=$admin "$extra"; fi
 done
 stop_server

@@ -122,6 +122,7 @@ typedef struct col_row {
     int line;              /* physical line, for messages */
     uint8_t day;           /* day of month of date_contact */
     const char *ref;       /* raw ref_personne, inside the table's arena (wiped with it) */
+    uint32_t who;          /* index of the row's person in col_grid.people */
     uint8_t person[16];    /* HMAC pseudonym, filled by col_pseudonymise */
     int8_t sexe;           /* index in REF_SEXE */
     int8_t age;            /* index in REF_AGE (derived at the contact date) */
@@ -131,15 +132,24 @@ typedef struct col_row {
     uint32_t orientations; /* bitmask over REF_PARTENAIRE order, 0 = none */
 } col_row;
 
+/* A distinct person of the grid: the folded reference (grid-format.md section 5), at
+ * col_grid.keys.data + off, len bytes. */
+typedef struct col_person {
+    uint32_t off, len;
+} col_person;
+
 typedef struct col_grid {
     char post[16];    /* ISCG-DDD-NN */
     int year, month;  /* the grid's month */
     col_row *rows;
     size_t n;
-    size_t persons;   /* distinct pseudonyms (after col_pseudonymise) */
+    col_person *people; /* the distinct persons, in order of first appearance */
+    size_t persons;     /* how many */
+    obs_buf keys;       /* their folded references (personal: wiped by col_grid_free) */
 } col_grid;
 
-/* Check every cell of t for post and year-month, filling g with typed, minimised rows.
+/* Check every cell of t for post and year-month, filling g with typed, minimised rows and
+ * its distinct persons (each reference folded once, for the sexe check and the pseudonyms).
  * Every problem goes to rep (errors and warnings). OBS_OK unless memory ran out: the
  * caller looks at rep->nerrors. g->rows point into t (ref), so t must outlive g. */
 obs_status col_validate(const col_table *t, const char *post, int year, int month, col_grid *g,

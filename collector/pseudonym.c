@@ -6,8 +6,9 @@
 
 #include "text.h"
 
-obs_status col_pseudonym(obs_hmac *h, const char *post, const char *ref, obs_buf *scratch,
-                         uint8_t out[16])
+/* HMAC of "1|" + post + "|" + folded into out; scratch holds the message (wiped). */
+static obs_status pseudonym_of_folded(obs_hmac *h, const char *post, const char *folded,
+                                      size_t len, obs_buf *scratch, uint8_t out[16])
 {
     obs_buf_reset(scratch);
     obs_status rc = obs_buf_puts(scratch, "1|");
@@ -16,7 +17,7 @@ obs_status col_pseudonym(obs_hmac *h, const char *post, const char *ref, obs_buf
     if (rc == OBS_OK)
         rc = obs_buf_putc(scratch, '|');
     if (rc == OBS_OK)
-        rc = obs_text_fold(ref, strlen(ref), scratch);
+        rc = obs_buf_append(scratch, folded, len);
     uint8_t mac[32];
     if (rc == OBS_OK)
         rc = obs_hmac_compute(h, scratch->data, scratch->len, mac);
@@ -27,39 +28,47 @@ obs_status col_pseudonym(obs_hmac *h, const char *post, const char *ref, obs_buf
     return rc;
 }
 
-static int cmp16(const void *a, const void *b)
+obs_status col_pseudonym(obs_hmac *h, const char *post, const char *ref, obs_buf *scratch,
+                         uint8_t out[16])
 {
-    return memcmp(a, b, 16);
+    obs_buf folded;
+    obs_buf_init(&folded, 0);
+    obs_status rc = obs_text_fold(ref, strlen(ref), &folded);
+    if (rc == OBS_OK)
+        rc = pseudonym_of_folded(h, post, folded.data, folded.len, scratch, out);
+    obs_buf_wipe(&folded);
+    return rc;
 }
 
+/* Validation folded each distinct reference once (g->people): one HMAC per person, copied
+ * to each of the person's rows. */
 obs_status col_pseudonymise(col_grid *g, const obs_key *key, obs_err *e)
 {
-    obs_hmac *h = obs_hmac_new(key->secret, OBS_KEY_LEN);
-    if (h == NULL)
-        return obs_fail(e, OBS_ERR_NOMEM, "E_NOMEM", "mémoire insuffisante");
-    obs_buf scratch;
-    obs_buf_init(&scratch, 4096);
-    obs_status rc = OBS_OK;
-    for (size_t i = 0; i < g->n && rc == OBS_OK; i++)
-        rc = col_pseudonym(h, g->post, g->rows[i].ref, &scratch, g->rows[i].person);
-    obs_buf_wipe(&scratch);
-    obs_hmac_free(h);
-    if (rc)
-        return obs_fail(e, rc, "E_PSEUDONYM", "pseudonymisation impossible");
-
-    g->persons = 0;
     if (g->n == 0)
         return OBS_OK;
-    uint8_t(*ids)[16] = malloc(g->n * 16);
-    if (ids == NULL)
+    uint8_t(*ids)[16] = calloc(g->persons ? g->persons : 1, 16);
+    obs_hmac *h = ids ? obs_hmac_new(key->secret, OBS_KEY_LEN) : NULL;
+    if (h == NULL) {
+        free(ids);
         return obs_fail(e, OBS_ERR_NOMEM, "E_NOMEM", "mémoire insuffisante");
-    for (size_t i = 0; i < g->n; i++)
-        memcpy(ids[i], g->rows[i].person, 16);
-    qsort(ids, g->n, 16, cmp16);
-    g->persons = 1;
-    for (size_t i = 1; i < g->n; i++)
-        if (memcmp(ids[i], ids[i - 1], 16) != 0)
-            g->persons++;
+    }
+    obs_buf scratch;
+    obs_buf_init(&scratch, 0);
+    obs_status rc = OBS_OK;
+    for (size_t k = 0; k < g->persons && rc == OBS_OK; k++)
+        rc = pseudonym_of_folded(h, g->post, g->keys.data + g->people[k].off, g->people[k].len,
+                                 &scratch, ids[k]);
+    for (size_t i = 0; i < g->n && rc == OBS_OK; i++) {
+        if (g->rows[i].who >= g->persons)
+            rc = OBS_ERR_INTERNAL; /* validation gave every row of a valid grid a person */
+        else
+            memcpy(g->rows[i].person, ids[g->rows[i].who], 16);
+    }
+    obs_buf_wipe(&scratch);
+    obs_hmac_free(h);
+    obs_wipe(ids, (g->persons ? g->persons : 1) * 16);
     free(ids);
+    if (rc)
+        return obs_fail(e, rc, "E_PSEUDONYM", "pseudonymisation impossible");
     return OBS_OK;
 }

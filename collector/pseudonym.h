@@ -11,8 +11,9 @@
 obs_status col_pseudonym(obs_hmac *h, const char *post, const char *ref, obs_buf *scratch,
                          uint8_t out[16]);
 
-/* Fill row.person for every row of g and count distinct persons into g->persons.
- * OBS_ERR_NOMEM / OBS_ERR_INTERNAL on failure. Temporary buffers are wiped. */
+/* Fill row.person for every row of g, validated by col_validate without errors (its
+ * g->people hold the folded references: one HMAC per person). OBS_ERR_NOMEM /
+ * OBS_ERR_INTERNAL on failure. Temporary buffers are wiped. */
 obs_status col_pseudonymise(col_grid *g, const obs_key *key, obs_err *e);
 
 #endif

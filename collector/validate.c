@@ -26,11 +26,13 @@ typedef struct date {
 
 enum { DATE_OK, DATE_FORMAT, DATE_INVALID };
 
-/* One person seen in the grid, for the sexe consistency warning. */
+/* One person seen in the grid: its index in g->people, and what the sexe consistency
+ * warning needs. */
 typedef struct person {
-    uint32_t off; /* folded reference in the key buffer; 0 = free slot */
+    uint32_t off; /* folded reference in g->keys; 0 = free slot */
     uint32_t len;
     uint32_t hash;
+    uint32_t who; /* index in g->people */
     int line; /* first line where the person appears with `sexe` */
     int8_t sexe;
     uint8_t warned;
@@ -45,7 +47,7 @@ typedef struct vctx {
     int band[7];     /* REF_AGE indexes: <15, 15-17, 18-24, 25-39, 40-59, 60+, _U */
     person *persons; /* open addressing, power-of-two size */
     size_t npersons_cap;
-    obs_buf keys; /* folded references (personal: wiped) */
+    col_grid *g;     /* its keys hold the folded references, its people the persons */
 } vctx;
 
 #define V_REPORT(v, line, col, code, ...)                                                          \
@@ -356,21 +358,24 @@ static void check_postcode(vctx *v, size_t i, char dep[4])
 }
 
 /* Forget the keys appended after offset len (the memory is wiped with the buffer). */
-static void keys_truncate(vctx *v, size_t len)
+static void keys_truncate(obs_buf *keys, size_t len)
 {
-    v->keys.len = len;
-    if (v->keys.data)
-        v->keys.data[len] = '\0';
+    keys->len = len;
+    if (keys->data)
+        keys->data[len] = '\0';
 }
 
-/* ref_personne, and the W_SEXE_INCONSISTENT check across the grid. */
-static void check_ref(vctx *v, size_t i, int8_t sexe, const char **ref)
+/* ref_personne: the row's person (r->who, a new entry of g->people when the folded reference
+ * is new), and the W_SEXE_INCONSISTENT check across the grid. */
+static void check_ref(vctx *v, size_t i, col_row *r)
 {
     const char *s;
     size_t n;
     int line = v->t->rows[i].line;
+    int8_t sexe = r->sexe;
+    obs_buf *keys = &v->g->keys;
     char q[COL_QUOTE_SIZE];
-    *ref = col_table_cell(v->t, i, COL_REF_PERSONNE);
+    r->ref = col_table_cell(v->t, i, COL_REF_PERSONNE);
     if (!cell(v, i, COL_REF_PERSONNE, &s, &n)) {
         if (v->t->present[COL_REF_PERSONNE])
             V_REPORT(v, line, "ref_personne", "E_REQUIRED",
@@ -386,14 +391,14 @@ static void check_ref(vctx *v, size_t i, int8_t sexe, const char **ref)
                  chars, col_report_quote(q, sizeof q, s, n));
         return;
     }
-    size_t start = v->keys.len;
-    obs_status rc = obs_text_fold(s, n, &v->keys);
+    size_t start = keys->len;
+    obs_status rc = obs_text_fold(s, n, keys);
     if (rc) {
         if (v->rc == OBS_OK)
             v->rc = rc == OBS_ERR_INPUT ? OBS_ERR_INTERNAL : rc; /* parsers give UTF-8 */
         return;
     }
-    uint32_t klen = (uint32_t)(v->keys.len - start);
+    uint32_t klen = (uint32_t)(keys->len - start);
     if (klen == 0) {
         V_REPORT(v, line, "ref_personne", "E_REQUIRED",
                  "La référence « %s » de la colonne « ref_personne » doit contenir au moins une "
@@ -401,22 +406,26 @@ static void check_ref(vctx *v, size_t i, int8_t sexe, const char **ref)
                  col_report_quote(q, sizeof q, s, n));
         return;
     }
-    if (sexe < 0 || v->persons == NULL) {
-        keys_truncate(v, start);
+    if (sexe < 0 || v->persons == NULL) { /* an error already rejects the grid */
+        keys_truncate(keys, start);
         return;
     }
-    const char *key = v->keys.data + start;
+    const char *key = keys->data + start;
     uint32_t h = 2166136261u;
     for (uint32_t k = 0; k < klen; k++)
         h = (h ^ (unsigned char)key[k]) * 16777619u;
     size_t mask = v->npersons_cap - 1;
     for (size_t slot = h & mask;; slot = (slot + 1) & mask) {
         person *p = &v->persons[slot];
-        if (p->off == 0) {
-            *p = (person){(uint32_t)start, klen, h, line, sexe, 0};
-            return; /* the key stays in the buffer */
+        if (p->off == 0) { /* a new person: the key stays in the buffer */
+            uint32_t who = (uint32_t)v->g->persons++;
+            v->g->people[who] = (col_person){(uint32_t)start, klen};
+            *p = (person){(uint32_t)start, klen, h, who, line, sexe, 0};
+            r->who = who;
+            return;
         }
-        if (p->hash == h && p->len == klen && memcmp(v->keys.data + p->off, key, klen) == 0) {
+        if (p->hash == h && p->len == klen && memcmp(keys->data + p->off, key, klen) == 0) {
+            r->who = p->who;
             if (p->sexe != sexe && !p->warned) {
                 p->warned = 1;
                 V_REPORT(v, line, "sexe", "W_SEXE_INCONSISTENT",
@@ -425,7 +434,7 @@ static void check_ref(vctx *v, size_t i, int8_t sexe, const char **ref)
                          col_report_quote(q, sizeof q, s, n), ref_at(REF_SEXE, (size_t)sexe)->code,
                          ref_at(REF_SEXE, (size_t)p->sexe)->code, p->line);
             }
-            keys_truncate(v, start);
+            keys_truncate(keys, start);
             return;
         }
     }
@@ -467,7 +476,8 @@ obs_status col_validate(const col_table *t, const char *post, int year, int mont
     v->rep = rep;
     v->year = year;
     v->month = month;
-    obs_buf_init(&v->keys, 0);
+    v->g = g;
+    obs_buf_init(&g->keys, 0);
     for (int l = 0; l < REF_NLISTS; l++)
         expected_text(v->expected[l], LIST_TEXT, (ref_list)l);
     for (int k = 0; k < 7; k++)
@@ -475,12 +485,14 @@ obs_status col_validate(const col_table *t, const char *post, int year, int mont
     obs_status rc = OBS_ERR_NOMEM;
     if (t->n) {
         g->rows = calloc(t->n, sizeof *g->rows);
+        g->people = calloc(t->n, sizeof *g->people);
         size_t cap = 16;
         while (cap < 2 * t->n)
             cap *= 2;
         v->persons = calloc(cap, sizeof *v->persons);
         v->npersons_cap = cap;
-        if (g->rows == NULL || v->persons == NULL || obs_buf_append(&v->keys, "", 1))
+        if (g->rows == NULL || g->people == NULL || v->persons == NULL ||
+            obs_buf_append(&g->keys, "", 1))
             goto out; /* key offset 0 marks a free slot */
     }
     check_xml_identity(v, post);
@@ -491,7 +503,7 @@ obs_status col_validate(const col_table *t, const char *post, int year, int mont
         int dated = check_contact_date(v, i, &d);
         r->day = dated ? (uint8_t)d.d : 0;
         r->sexe = (int8_t)check_code(v, i, COL_SEXE, REF_SEXE);
-        check_ref(v, i, r->sexe, &r->ref);
+        check_ref(v, i, r);
         r->age = check_birth(v, i, dated ? &d : NULL);
         check_postcode(v, i, r->dep_res);
         r->statut = (int8_t)check_code(v, i, COL_STATUT, REF_STATUT);
@@ -504,7 +516,6 @@ obs_status col_validate(const col_table *t, const char *post, int year, int mont
     g->n = t->n;
     rc = v->rc;
 out:
-    obs_buf_wipe(&v->keys);
     free(v->persons);
     free(v);
     if (rc)
@@ -522,7 +533,10 @@ void col_grid_free(col_grid *g)
     free(g->rows);
     g->rows = NULL;
     g->n = 0;
+    free(g->people);
+    g->people = NULL;
     g->persons = 0;
+    obs_buf_wipe(&g->keys);
 }
 
 /* Compare a media type (already trimmed, n bytes) with want, ignoring case. */

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "harness.h"
+#include "pseudonym.h"
 
 static it_server S;
 static char tok_admin[80], tok_analyst[80], tok_p93[80], tok_p75[80];
@@ -509,6 +510,25 @@ static void test_same_person(void **state)
     assert_int_equal(it_sql_long(c, "SELECT count(DISTINCT person) FROM contact"
                                     " WHERE period = '2026-03-01'"), 2);
     assert_int_equal(it_sql_long(c, "SELECT count(*) FROM contact WHERE length(person) <> 16"), 0);
+    /* The stored pseudonym is the formula of grid-format.md section 5 over the raw reference
+     * (col_pseudonym folds it itself; the upload reuses the fold made by validation). */
+    obs_key key;
+    obs_err e;
+    assert_int_equal(obs_key_load(S.key_path, &key, &e), OBS_OK);
+    obs_hmac *h = obs_hmac_new(key.secret, OBS_KEY_LEN);
+    assert_non_null(h);
+    obs_buf scratch;
+    obs_buf_init(&scratch, 0);
+    uint8_t want[16];
+    char hex[33], sql[200];
+    assert_int_equal(col_pseudonym(h, POST93, "dupont-marie", &scratch, want), OBS_OK);
+    obs_hex(want, sizeof want, hex);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM contact WHERE post = '%s'"
+                              " AND period = '2026-03-01' AND person = '\\x%s'", POST93, hex);
+    assert_int_equal(it_sql_long(c, sql), 3);
+    obs_buf_wipe(&scratch);
+    obs_hmac_free(h);
+    obs_key_wipe(&key);
     PQfinish(c);
 }
 
