@@ -1,5 +1,6 @@
-/* store.c: one grid into PostgreSQL: COPY of the contacts, version and history, audit, in a
- * single transaction; the caller answers only after COMMIT. */
+/* store.c: one grid into PostgreSQL: its new version (grid, history, removal of the old
+ * rows, audit) and its contacts by binary COPY, in a single transaction; the caller answers
+ * only after COMMIT. */
 #include "store.h"
 
 #include <stdio.h>
@@ -58,10 +59,11 @@ static const char SQL_NEW_VERSION[] =
     " SELECT version, on_time,"
     "   to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM g";
 
+/* Binary COPY: the values go as PostgreSQL stores them (no text to parse per cell). */
 static const char SQL_COPY[] =
     "COPY contact (post, period, line, date_contact, person, key_id, sexe, age, dep_res,"
-    " statut, origine, connu_ss, mode, problems, orientations) FROM STDIN";
-
+    " statut, origine, connu_ss, mode, problems, orientations) FROM STDIN (FORMAT binary)";
+enum { COPY_FIELDS = 15 };
 
 static const char SQL_KEY_ID[] =
     "WITH ins AS (INSERT INTO pseudonym_key (fingerprint) VALUES (decode($1, 'hex'))"
@@ -74,68 +76,97 @@ typedef struct store_job {
     const col_upload_meta *m;
     col_receipt *r;
     char period[11]; /* YYYY-MM-01 */
+    int32_t day0;    /* the day before the month's first, in days since 2000-01-01 */
 } store_job;
 
-/* A small writer for one COPY line on the stack (no printf on the hot path). */
-typedef struct line_w {
-    char b[256];
+/* Days from 2000-01-01 (PostgreSQL's date epoch) to y-m-d, proleptic Gregorian calendar. */
+static int32_t days_since_2000(int y, int m, int d)
+{
+    y -= m <= 2;
+    int era = (y >= 0 ? y : y - 399) / 400;
+    int yoe = y - era * 400;
+    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (int32_t)(era * 146097 + doe - 730425); /* 730425: 0000-03-01 to 2000-01-01 */
+}
+
+/* A tuple of the binary COPY format under construction: big-endian integers, each field
+ * preceded by its length (-1 for NULL). Rows are small: a fixed buffer on the stack. */
+typedef struct tuple_w {
+    uint8_t b[512];
     size_t n;
-} line_w;
+    int overflow;
+} tuple_w;
 
-static void lw_str(line_w *w, const char *s)
+static void tw_bytes(tuple_w *w, const void *p, size_t k)
 {
-    size_t k = strlen(s);
-    if (w->n + k < sizeof w->b) {
-        memcpy(w->b + w->n, s, k);
-        w->n += k;
+    if (w->n + k > sizeof w->b) {
+        w->overflow = 1;
+        return;
     }
+    memcpy(w->b + w->n, p, k);
+    w->n += k;
 }
 
-static void lw_uint(line_w *w, unsigned long v)
+static void tw_be(tuple_w *w, uint32_t v, size_t k)
 {
-    char tmp[24];
-    size_t k = 0;
-    do {
-        tmp[k++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (k && w->n < sizeof w->b - 1)
-        w->b[w->n++] = tmp[--k];
+    uint8_t t[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+    tw_bytes(w, t + 4 - k, k);
 }
 
-static void lw_tab(line_w *w)
+static void tw_field(tuple_w *w, const void *p, size_t k)
 {
-    lw_str(w, "\t");
+    tw_be(w, (uint32_t)k, 4);
+    tw_bytes(w, p, k);
 }
 
-/* Append the COPY text line of one row. Every value is a code we produced: no escaping. */
-static obs_status copy_line(obs_buf *b, const store_job *j, const col_row *row)
+static void tw_text(tuple_w *w, const char *s)
 {
-    line_w w = {.n = 0};
-    char hex[33], date[11];
-    obs_hex(row->person, 16, hex);
-    memcpy(date, j->period, 8); /* "YYYY-MM-" */
-    date[8] = (char)('0' + row->day / 10);
-    date[9] = (char)('0' + row->day % 10);
-    date[10] = '\0';
-    lw_str(&w, j->g->post), lw_tab(&w);
-    lw_str(&w, j->period), lw_tab(&w);
-    lw_uint(&w, (unsigned long)row->line), lw_tab(&w);
-    lw_str(&w, date), lw_tab(&w);
-    lw_str(&w, "\\\\x"), lw_str(&w, hex), lw_tab(&w);
-    lw_uint(&w, (unsigned long)j->m->key_id), lw_tab(&w);
-    lw_str(&w, ref_at(REF_SEXE, (size_t)row->sexe)->code), lw_tab(&w);
-    lw_str(&w, ref_at(REF_AGE, (size_t)row->age)->code), lw_tab(&w);
-    lw_str(&w, row->dep_res[0] ? row->dep_res : "\\N"), lw_tab(&w);
-    lw_str(&w, ref_at(REF_STATUT, (size_t)row->statut)->code), lw_tab(&w);
-    lw_str(&w, ref_at(REF_ORIGINE, (size_t)row->origine)->code), lw_tab(&w);
-    lw_str(&w, ref_at(REF_CONNU_SS, (size_t)row->connu_ss)->code), lw_tab(&w);
-    lw_str(&w, ref_at(REF_MODE, (size_t)row->mode)->code), lw_tab(&w);
-    lw_uint(&w, row->problems), lw_tab(&w);
-    lw_uint(&w, row->orientations);
-    lw_str(&w, "\n");
+    tw_field(w, s, strlen(s));
+}
+
+static void tw_int(tuple_w *w, uint32_t v, size_t k) /* int4 (k = 4), int2 (k = 2), date */
+{
+    tw_be(w, (uint32_t)k, 4);
+    tw_be(w, v, k);
+}
+
+static void tw_code(tuple_w *w, ref_list l, int8_t i)
+{
+    tw_text(w, ref_at(l, (size_t)i)->code);
+}
+
+/* Append the binary tuple of one row. */
+static obs_status copy_tuple(obs_buf *b, const store_job *j, const col_row *row)
+{
+    tuple_w w = {.n = 0};
+    tw_be(&w, COPY_FIELDS, 2);
+    tw_text(&w, j->g->post);
+    tw_int(&w, (uint32_t)(j->day0 + 1), 4);
+    tw_int(&w, (uint32_t)row->line, 4);
+    tw_int(&w, (uint32_t)(j->day0 + row->day), 4);
+    tw_field(&w, row->person, sizeof row->person);
+    tw_int(&w, (uint32_t)j->m->key_id, 2);
+    tw_code(&w, REF_SEXE, row->sexe);
+    tw_code(&w, REF_AGE, row->age);
+    if (row->dep_res[0])
+        tw_text(&w, row->dep_res);
+    else
+        tw_be(&w, UINT32_MAX, 4); /* NULL */
+    tw_code(&w, REF_STATUT, row->statut);
+    tw_code(&w, REF_ORIGINE, row->origine);
+    tw_code(&w, REF_CONNU_SS, row->connu_ss);
+    tw_code(&w, REF_MODE, row->mode);
+    tw_int(&w, row->problems, 4);
+    tw_int(&w, row->orientations, 4);
+    if (w.overflow)
+        return OBS_ERR_INTERNAL; /* codes are short: a defect */
     return obs_buf_append(b, w.b, w.n);
 }
+
+/* The binary COPY stream: signature, flags, header extension length; tuples; trailer. */
+static const uint8_t COPY_HEADER[19] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xFF, '\r', '\n', 0};
+static const uint8_t COPY_TRAILER[2] = {0xFF, 0xFF};
 
 static obs_status copy_rows(PGconn *c, const store_job *j, obs_err *e)
 {
@@ -146,16 +177,21 @@ static obs_status copy_rows(PGconn *c, const store_job *j, obs_err *e)
         return obs_fail(e, OBS_ERR_DB, "E_DB", "COPY refusé par la base");
     obs_buf b;
     obs_buf_init(&b, 0);
-    obs_status rc = OBS_OK;
+    obs_status rc = obs_buf_append(&b, COPY_HEADER, sizeof COPY_HEADER);
     for (size_t i = 0; i < j->g->n && rc == OBS_OK; i++) {
-        rc = copy_line(&b, j, &j->g->rows[i]);
-        if (rc == OBS_OK && (b.len >= 64 * 1024 || i + 1 == j->g->n)) {
+        rc = copy_tuple(&b, j, &j->g->rows[i]);
+        if (rc == OBS_OK && b.len >= 64 * 1024) {
             if (PQputCopyData(c, b.data, (int)b.len) != 1)
                 rc = OBS_ERR_DB;
+            obs_wipe(b.data, b.len);
             obs_buf_reset(&b);
         }
     }
-    obs_buf_free(&b);
+    if (rc == OBS_OK)
+        rc = obs_buf_append(&b, COPY_TRAILER, sizeof COPY_TRAILER);
+    if (rc == OBS_OK && PQputCopyData(c, b.data, (int)b.len) != 1)
+        rc = OBS_ERR_DB;
+    obs_buf_wipe(&b);
     if (PQputCopyEnd(c, rc ? "aborted" : NULL) != 1 && rc == OBS_OK)
         rc = OBS_ERR_DB;
     obs_status rc2 = OBS_OK;
@@ -208,10 +244,7 @@ static obs_status store_tx(PGconn *c, void *arg, obs_err *e)
     const col_grid *g = j->g;
     const col_upload_meta *m = j->m;
     col_receipt *r = j->r;
-    PGresult *res = NULL;
-    obs_status rc = obs_db_exec_prepared(c, SQL_LOCK, 2, (const char *[]){g->post, j->period}, NULL, e);
-    if (rc)
-        return rc;
+    PGresult *res[3];
     char rows[24], persons[24], warnings[24], account[24];
     fmt_int(rows, sizeof rows, (long long)g->n);
     fmt_int(persons, sizeof persons, (long long)g->persons);
@@ -221,16 +254,25 @@ static obs_status store_tx(PGconn *c, void *arg, obs_err *e)
                        persons,         m->received_at, warnings, m->format,
                        m->account_id ? account : NULL, m->actor ? m->actor : "?",
                        m->admin_override ? "t" : "f"};
-    if ((rc = obs_db_exec_prepared(c, SQL_NEW_VERSION, 11, p, &res, e)))
+    /* The transaction opens, takes the post-month's lock and writes the new version in one
+     * round trip: three statements, so that the version statement's snapshot is taken after
+     * the lock (it then sees the rows of a correction that committed while we waited). */
+    const obs_db_stmt open[] = {OBS_DB_BEGIN, {SQL_LOCK, 2, (const char *[]){g->post, j->period}},
+                                {SQL_NEW_VERSION, 11, p}};
+    obs_status rc = obs_db_pipeline(c, open, 3, res, e);
+    if (rc)
         return rc;
-    if (PQntuples(res) == 0) { /* the same bytes again: nothing changed */
-        PQclear(res);
+    PGresult *v = res[2];
+    PQclear(res[0]);
+    PQclear(res[1]);
+    if (PQntuples(v) == 0) { /* the same bytes again: nothing changed */
+        PQclear(v);
         return stored_receipt(c, j, e);
     }
-    r->version = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
-    r->on_time = PQgetvalue(res, 0, 1)[0] == 't';
-    snprintf(r->received_at, sizeof r->received_at, "%s", PQgetvalue(res, 0, 2));
-    PQclear(res);
+    r->version = (int)strtol(PQgetvalue(v, 0, 0), NULL, 10);
+    r->on_time = PQgetvalue(v, 0, 1)[0] == 't';
+    snprintf(r->received_at, sizeof r->received_at, "%s", PQgetvalue(v, 0, 2));
+    PQclear(v);
     r->outcome = r->version == 1 ? COL_CREATED : COL_REPLACED;
     r->rows = g->n;
     r->persons = g->persons;
@@ -246,9 +288,10 @@ obs_status col_store(PGconn *c, const col_grid *g, const col_upload_meta *m, col
 {
     store_job j = {.g = g, .m = m, .r = r};
     snprintf(j.period, sizeof j.period, "%04d-%02d-01", g->year, g->month);
+    j.day0 = days_since_2000(g->year, g->month, 1) - 1;
     memset(r, 0, sizeof *r);
     snprintf(r->sha256, sizeof r->sha256, "%s", m->sha256);
-    obs_status rc = obs_db_tx(c, store_tx, &j, e);
+    obs_status rc = obs_db_tx_begun_by_fn(c, store_tx, &j, e);
     if (rc == OBS_OK && r->outcome != COL_UNCHANGED)
         obs_log(OBS_LOG_INFO, "grid.stored", "post=%s period=%.7s version=%d rows=%zu", g->post,
                 j.period, r->version, g->n);

@@ -147,20 +147,21 @@ static _Thread_local struct {
 static _Thread_local int nprepared;
 static _Thread_local unsigned next_id;
 
-obs_status obs_db_exec_prepared(PGconn *c, const char *sql, int nparams,
-                                const char *const *params, PGresult **res, obs_err *e)
+/* The name under which sql is prepared on c ("obs<id>"), preparing it on first use; name is
+ * left empty when the table is full (the statement then runs unprepared). */
+static obs_status prepared_name(PGconn *c, const char *sql, int nparams,
+                                PGTransactionStatusType before, char name[24], obs_err *e)
 {
-    PGTransactionStatusType before = PQtransactionStatus(c);
+    name[0] = '\0';
     int slot = -1;
     for (int i = 0; i < nprepared; i++)
         if (prepared[i].sql == sql && prepared[i].conn == c)
             slot = i;
-    char name[24];
     if (slot < 0) {
-        if (nprepared == DB_PREPARED_MAX) /* a full table: plain execution still works */
-            return obs_db_exec(c, sql, nparams, params, res, e);
+        if (nprepared == DB_PREPARED_MAX)
+            return OBS_OK;
         unsigned id = next_id++;
-        snprintf(name, sizeof name, "obs%u", id);
+        snprintf(name, 24, "obs%u", id);
         PGresult *r = PQprepare(c, name, sql, nparams, NULL);
         if (PQresultStatus(r) == PGRES_FATAL_ERROR && reconnect_for_retry(c, before)) {
             PQclear(r);
@@ -175,7 +176,20 @@ obs_status obs_db_exec_prepared(PGconn *c, const char *sql, int nparams,
         prepared[slot].sql = sql;
         prepared[slot].id = id;
     }
-    snprintf(name, sizeof name, "obs%u", prepared[slot].id);
+    snprintf(name, 24, "obs%u", prepared[slot].id);
+    return OBS_OK;
+}
+
+obs_status obs_db_exec_prepared(PGconn *c, const char *sql, int nparams,
+                                const char *const *params, PGresult **res, obs_err *e)
+{
+    PGTransactionStatusType before = PQtransactionStatus(c);
+    char name[24];
+    obs_status rc = prepared_name(c, sql, nparams, before, name, e);
+    if (rc)
+        return rc;
+    if (name[0] == '\0') /* a full table: plain execution still works */
+        return obs_db_exec(c, sql, nparams, params, res, e);
     PGresult *r = PQexecPrepared(c, name, nparams, params, NULL, NULL, 0);
     if (PQresultStatus(r) == PGRES_FATAL_ERROR && reconnect_for_retry(c, before)) {
         PQclear(r); /* the statement died with the old session: prepare it again */
@@ -184,11 +198,80 @@ obs_status obs_db_exec_prepared(PGconn *c, const char *sql, int nparams,
         reconnected = 0;
         return again;
     }
-    obs_status rc = result_status(c, r, e);
+    rc = result_status(c, r, e);
     if (rc == OBS_OK && res)
         *res = r;
     else
         PQclear(r);
+    return rc;
+}
+
+/* Send the statements in pipeline mode and read their results up to the sync point. The
+ * first failure is returned (statements after it are not run: PGRES_PIPELINE_ABORTED). */
+static obs_status pipeline_once(PGconn *c, const obs_db_stmt *st, int n, PGresult **res,
+                                obs_err *e)
+{
+    PGTransactionStatusType before = PQtransactionStatus(c);
+    char names[OBS_DB_PIPELINE_MAX][24];
+    if (n < 1 || n > OBS_DB_PIPELINE_MAX)
+        return obs_fail(e, OBS_ERR_INTERNAL, "E_INTERNAL", "pipeline de %d requêtes", n);
+    for (int i = 0; i < n; i++) {
+        names[i][0] = '\0';
+        obs_status rc = st[i].nparams < 0 ? OBS_OK /* BEGIN and the like: not prepared */
+                        : prepared_name(c, st[i].sql, st[i].nparams, before, names[i], e);
+        if (rc)
+            return rc;
+    }
+    int sent = PQenterPipelineMode(c);
+    for (int i = 0; sent && i < n; i++) {
+        int np = st[i].nparams < 0 ? 0 : st[i].nparams;
+        sent = names[i][0] ? PQsendQueryPrepared(c, names[i], np, st[i].params, NULL, NULL, 0)
+                           : PQsendQueryParams(c, st[i].sql, np, NULL, st[i].params, NULL, NULL, 0);
+    }
+    if (sent)
+        sent = PQpipelineSync(c);
+    obs_status rc = OBS_OK;
+    for (int i = 0; res && i < n; i++)
+        res[i] = NULL;
+    /* Each statement's result is followed by a NULL; the sync point ends the pipeline. A
+     * statement that could not be sent ends it too (the connection is broken). */
+    for (int i = 0; sent && i <= n; i++) {
+        PGresult *r = PQgetResult(c);
+        if (r == NULL) { /* a broken connection: no sync point will come */
+            rc = rc ? rc : result_status(c, NULL, e);
+            break;
+        }
+        ExecStatusType t = PQresultStatus(r);
+        if (i == n || t == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        if (t != PGRES_PIPELINE_ABORTED && rc == OBS_OK)
+            rc = result_status(c, r, e);
+        if (rc == OBS_OK && res)
+            res[i] = r;
+        else
+            PQclear(r);
+        while ((r = PQgetResult(c)) != NULL) /* the NULL after each statement's result */
+            PQclear(r);
+    }
+    if (!sent && rc == OBS_OK)
+        rc = result_status(c, NULL, e);
+    if (PQpipelineStatus(c) != PQ_PIPELINE_OFF && !PQexitPipelineMode(c) && rc == OBS_OK)
+        rc = result_status(c, NULL, e);
+    for (int i = 0; rc && res && i < n; i++) {
+        PQclear(res[i]);
+        res[i] = NULL;
+    }
+    return rc;
+}
+
+obs_status obs_db_pipeline(PGconn *c, const obs_db_stmt *st, int n, PGresult **res, obs_err *e)
+{
+    PGTransactionStatusType before = PQtransactionStatus(c);
+    obs_status rc = pipeline_once(c, st, n, res, e);
+    if (rc && PQstatus(c) == CONNECTION_BAD && reconnect_for_retry(c, before))
+        rc = pipeline_once(c, st, n, res, e); /* the session had died while idle */
     return rc;
 }
 
@@ -207,23 +290,35 @@ obs_status obs_db_run(PGconn *c, const char *sql, obs_err *e)
     return obs_db_exec(c, sql, 0, NULL, NULL, e);
 }
 
-obs_status obs_db_tx(PGconn *c, obs_tx_fn fn, void *arg, obs_err *e)
+static obs_status tx_run(PGconn *c, obs_tx_fn fn, void *arg, int begin, obs_err *e)
 {
     obs_status rc = OBS_OK;
     for (int attempt = 0; attempt < 5; attempt++) {
-        if ((rc = obs_db_run(c, "BEGIN", e)))
+        if (begin && (rc = obs_db_run(c, "BEGIN", e)))
             return rc;
         rc = fn(c, arg, e);
+        if (rc == OBS_OK && PQtransactionStatus(c) != PQTRANS_INTRANS)
+            rc = obs_fail(e, OBS_ERR_INTERNAL, "E_INTERNAL", "transaction non ouverte");
         if (rc == OBS_OK)
             rc = obs_db_run(c, "COMMIT", e);
         if (rc == OBS_OK)
             return OBS_OK;
-        PGresult *r = PQexec(c, "ROLLBACK");
-        PQclear(r);
+        if (PQtransactionStatus(c) != PQTRANS_IDLE)
+            PQclear(PQexec(c, "ROLLBACK"));
         if (!(e && strcmp(e->code, "E_DB_RETRY") == 0))
             return rc;
     }
     return rc;
+}
+
+obs_status obs_db_tx(PGconn *c, obs_tx_fn fn, void *arg, obs_err *e)
+{
+    return tx_run(c, fn, arg, 1, e);
+}
+
+obs_status obs_db_tx_begun_by_fn(PGconn *c, obs_tx_fn fn, void *arg, obs_err *e)
+{
+    return tx_run(c, fn, arg, 0, e);
 }
 
 const char *obs_blob_find(const obs_blob *table, const char *name)

@@ -37,6 +37,22 @@ obs_status obs_db_exec(PGconn *c, const char *sql, int nparams, const char *cons
 obs_status obs_db_exec_prepared(PGconn *c, const char *sql, int nparams,
                                 const char *const *params, PGresult **res, obs_err *e);
 
+/* One statement of a pipeline: sql with static storage, prepared once per connection as by
+ * obs_db_exec_prepared; nparams < 0 for a statement sent as is, without parameters (BEGIN). */
+typedef struct obs_db_stmt {
+    const char *sql;
+    int nparams;
+    const char *const *params;
+} obs_db_stmt;
+#define OBS_DB_PIPELINE_MAX 8
+#define OBS_DB_BEGIN ((obs_db_stmt){"BEGIN", -1, NULL})
+
+/* Run n statements (at most OBS_DB_PIPELINE_MAX) in one round trip (libpq pipeline mode):
+ * each is still its own statement (its own snapshot under READ COMMITTED). The first failure
+ * is returned as by obs_db_exec and the statements after it do not run. When res is not
+ * NULL it receives the n results on success (PQclear each), NULLs on failure. */
+obs_status obs_db_pipeline(PGconn *c, const obs_db_stmt *st, int n, PGresult **res, obs_err *e);
+
 /* Shorthand for statements without parameters or result. */
 obs_status obs_db_run(PGconn *c, const char *sql, obs_err *e);
 
@@ -44,6 +60,11 @@ obs_status obs_db_run(PGconn *c, const char *sql, obs_err *e);
  * 5 times); on any other failure roll back and return it. COMMIT failures count as failures. */
 typedef obs_status (*obs_tx_fn)(PGconn *c, void *arg, obs_err *e);
 obs_status obs_db_tx(PGconn *c, obs_tx_fn fn, void *arg, obs_err *e);
+
+/* The same, but fn opens the transaction itself, with a pipeline whose first statement is
+ * OBS_DB_BEGIN (one round trip less on hot paths). fn returning OBS_OK without an open
+ * transaction is a defect (E_INTERNAL). */
+obs_status obs_db_tx_begun_by_fn(PGconn *c, obs_tx_fn fn, void *arg, obs_err *e);
 
 /* Apply the embedded migrations not yet applied, in order, each in its own transaction,
  * under an advisory lock (safe to run concurrently), then refresh the reference tables. */

@@ -19,6 +19,7 @@
 
 #include "harness.h"
 #include "pseudonym.h"
+#include "ref.h"
 
 static it_server S;
 static char tok_admin[80], tok_analyst[80], tok_p93[80], tok_p75[80];
@@ -532,6 +533,48 @@ static void test_same_person(void **state)
     PQfinish(c);
 }
 
+/* Every stored column holds what the grid said, minimised (the rows go by binary COPY: the
+ * dates, integers, NULL and bytea encodings are checked here, a leap day included). */
+static void test_stored_row(void **state)
+{
+    (void)state;
+    const char *g = HEADER
+        "2024-02-29;R-1;1990-05-17;F;93200;VICTIME;BPF;NON;VIOL_CONJ|ENFANCE_DANGER;SSD|JUSTICE;"
+        "TELEPHONE;\n"
+        "2024-02-01;R-2;;M;;AUTEUR;SPONTANE;OUI;PRECARITE;;BUREAU;\n";
+    it_resp r;
+    put(POST75, "2024-02", tok_admin, "text/csv", g, strlen(g), &r);
+    assert_true(r.status == 200 || r.status == 201);
+    it_resp_free(&r);
+    obs_err e;
+    assert_int_equal(ref_init(&e), OBS_OK);
+    PGconn *c = it_db(&S);
+    PGresult *res = PQexec(c, "SELECT post, period, line, date_contact, length(person), key_id,"
+                              " sexe, age, coalesce(dep_res, 'NULL'), statut, origine, connu_ss,"
+                              " mode, problems, orientations FROM contact"
+                              " WHERE post = 'ISCG-075-01' AND period = '2024-02-01' ORDER BY line");
+    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+    assert_int_equal(PQntuples(res), 2);
+    char want[2][400], got[400];
+    snprintf(want[0], sizeof want[0], "ISCG-075-01|2024-02-01|2|2024-02-29|16|%ld|F|Y25T39|93|"
+             "VICTIME|BPF|NON|TELEPHONE|%u|%u", it_sql_long(c, "SELECT min(id) FROM pseudonym_key"),
+             (1u << ref_find(REF_PROBLEMATIQUE, "VIOL_CONJ")) |
+                 (1u << ref_find(REF_PROBLEMATIQUE, "ENFANCE_DANGER")),
+             (1u << ref_find(REF_PARTENAIRE, "SSD")) | (1u << ref_find(REF_PARTENAIRE, "JUSTICE")));
+    snprintf(want[1], sizeof want[1], "ISCG-075-01|2024-02-01|3|2024-02-01|16|%ld|M|_U|NULL|"
+             "AUTEUR|SPONTANE|OUI|BUREAU|%u|0", it_sql_long(c, "SELECT min(id) FROM pseudonym_key"),
+             1u << ref_find(REF_PROBLEMATIQUE, "PRECARITE"));
+    for (int i = 0; i < 2; i++) {
+        size_t n = 0;
+        for (int f = 0; f < PQnfields(res); f++)
+            n += (size_t)snprintf(got + n, sizeof got - n, "%s%s", f ? "|" : "",
+                                  PQgetvalue(res, i, f));
+        assert_string_equal(got, want[i]);
+    }
+    PQclear(res);
+    PQfinish(c);
+}
+
 /* The database goes away: uploads get 503 with Retry-After, readiness says so, nothing is
  * half-stored; when it comes back the service serves again without a restart. */
 static void test_database_unavailable(void **state)
@@ -610,6 +653,7 @@ int main(void)
         cmocka_unit_test(test_invalid_fixtures),   cmocka_unit_test(test_limits),
         cmocka_unit_test(test_authorization),      cmocka_unit_test(test_validate_dry_run),
         cmocka_unit_test(test_same_person),        cmocka_unit_test(test_health_metrics),
+        cmocka_unit_test(test_stored_row),
         cmocka_unit_test(test_database_unavailable),
         cmocka_unit_test(test_key_permissions),
     };
