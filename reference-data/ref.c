@@ -26,8 +26,10 @@ static struct {
     char *text[3]; /* private copies of the CSV blobs, split in place; live for the process */
     ref_code codes[REF_NLISTS][REF_MAX_CODES];
     size_t ncodes[REF_NLISTS];
+    size_t code_len[REF_NLISTS][REF_MAX_CODES]; /* strlen of each code (ref_match) */
     ref_dep deps[REF_MAX_DEPS];
     size_t ndeps;
+    const ref_dep *deps_by_code[REF_MAX_DEPS]; /* sorted by code (ref_dep_find) */
     ref_region regions[REF_MAX_REGIONS];
     size_t nregions;
 } R;
@@ -68,6 +70,11 @@ static int list_index(const char *id)
     return -1;
 }
 
+static int dep_cmp(const void *a, const void *b)
+{
+    return strcmp((*(const ref_dep *const *)a)->code, (*(const ref_dep *const *)b)->code);
+}
+
 obs_status ref_init(obs_err *e)
 {
     if (R.ready)
@@ -87,6 +94,7 @@ obs_status ref_init(obs_err *e)
         int l = nf == 4 ? list_index(f[0]) : -1;
         if (l < 0 || R.ncodes[l] >= REF_MAX_CODES)
             return obs_fail(e, OBS_ERR_INTERNAL, "E_REFDATA", "codelists.csv: ligne invalide");
+        R.code_len[l][R.ncodes[l]] = strlen(f[1]);
         R.codes[l][R.ncodes[l]++] = (ref_code){f[1], f[2], f[3]};
     }
     p = R.text[1];
@@ -107,6 +115,9 @@ obs_status ref_init(obs_err *e)
             return obs_fail(e, OBS_ERR_INTERNAL, "E_REFDATA", "regions.csv: ligne invalide");
         R.regions[R.nregions++] = (ref_region){f[0], f[1]};
     }
+    for (size_t i = 0; i < R.ndeps; i++)
+        R.deps_by_code[i] = &R.deps[i];
+    qsort(R.deps_by_code, R.ndeps, sizeof *R.deps_by_code, dep_cmp);
     for (int l = 0; l < REF_NLISTS; l++)
         if (R.ncodes[l] == 0)
             return obs_fail(e, OBS_ERR_INTERNAL, "E_REFDATA", "liste %s vide", list_ids[l]);
@@ -147,11 +158,9 @@ int ref_match(ref_list l, const char *s, size_t len)
     }
     while (len && isspace((unsigned char)s[len - 1]))
         len--;
-    for (size_t i = 0; i < ref_count(l); i++) {
-        const char *c = R.codes[l][i].code;
-        if (strlen(c) == len && strncasecmp(c, s, len) == 0)
+    for (size_t i = 0; i < ref_count(l); i++)
+        if (R.code_len[l][i] == len && strncasecmp(R.codes[l][i].code, s, len) == 0)
             return (int)i;
-    }
     return -1;
 }
 
@@ -162,10 +171,10 @@ const ref_region *ref_region_at(size_t i) { return i < R.nregions ? &R.regions[i
 
 const ref_dep *ref_dep_find(const char *code)
 {
-    for (size_t i = 0; i < R.ndeps; i++)
-        if (strcmp(R.deps[i].code, code) == 0)
-            return &R.deps[i];
-    return NULL;
+    ref_dep key = {.code = code};
+    const ref_dep *k = &key;
+    const ref_dep *const *hit = bsearch(&k, R.deps_by_code, R.ndeps, sizeof *R.deps_by_code, dep_cmp);
+    return hit ? *hit : NULL;
 }
 
 const ref_region *ref_region_find(const char *code)

@@ -22,6 +22,11 @@ static void test_lists_loaded(void **state)
     assert_string_equal(ref_at(REF_PROBLEMATIQUE, 0)->label_fr, "Violences conjugales");
     assert_string_equal(ref_dep_find("2A")->region, "94");
     assert_string_equal(ref_region_find("84")->name, "Auvergne-Rhône-Alpes");
+    for (size_t i = 0; i < ref_dep_count(); i++) /* the sorted index finds every one */
+        assert_ptr_equal(ref_dep_find(ref_dep_at(i)->code), ref_dep_at(i));
+    assert_null(ref_dep_find("20"));
+    assert_null(ref_dep_find("975"));
+    assert_null(ref_dep_find(""));
 }
 
 static void test_match(void **state)
