@@ -54,8 +54,19 @@ $(BUILD)/reference-data/refdata.o: reference-data/refdata.S $(REF_FILES)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -c $< -Wa,-Ireference-data -o $@
 
+# The list of files each embedded set is made of, rewritten only when it changes: a file
+# removed from a folder must leave the binary too (its timestamp cannot say so).
+$(GEN)/%.list: FORCE
+	@mkdir -p $(GEN)
+	@echo '$(EMBED_$*)' | cmp -s - $@ || echo '$(EMBED_$*)' > $@
+EMBED_obs_migrations := $(MIGRATIONS)
+EMBED_agg_sql := $(AGG_SQL)
+EMBED_exp_templates := $(EXP_TPL)
+.PHONY: FORCE
+FORCE:
+
 # SQL files compiled into the binary (scripts/embed.sh).
-$(GEN)/obs_migrations.c: $(MIGRATIONS) scripts/embed.sh
+$(GEN)/obs_migrations.c: $(MIGRATIONS) $(GEN)/obs_migrations.list scripts/embed.sh
 	$(Q)scripts/embed.sh obs_migrations $(GEN) $(MIGRATIONS)
 $(GEN)/obs_migrations.S: $(GEN)/obs_migrations.c
 $(GEN)/obs_migrations.o: $(GEN)/obs_migrations.c
@@ -64,7 +75,7 @@ $(GEN)/obs_migrations_s.o: $(GEN)/obs_migrations.S $(MIGRATIONS)
 	$(Q)$(CC) -c $< -o $@
 
 # The aggregator's queries (aggregator/sql/*.sql), embedded the same way.
-$(GEN)/agg_sql.c: $(AGG_SQL) scripts/embed.sh
+$(GEN)/agg_sql.c: $(AGG_SQL) $(GEN)/agg_sql.list scripts/embed.sh
 	$(Q)scripts/embed.sh agg_sql $(GEN) $(AGG_SQL)
 $(GEN)/agg_sql.S: $(GEN)/agg_sql.c
 $(GEN)/agg_sql.o: $(GEN)/agg_sql.c
@@ -73,7 +84,7 @@ $(GEN)/agg_sql_s.o: $(GEN)/agg_sql.S $(AGG_SQL)
 	$(Q)$(CC) -c $< -o $@
 
 # The HTML templates and stylesheet (exporters/templates/), embedded the same way.
-$(GEN)/exp_templates.c: $(EXP_TPL) scripts/embed.sh
+$(GEN)/exp_templates.c: $(EXP_TPL) $(GEN)/exp_templates.list scripts/embed.sh
 	$(Q)scripts/embed.sh exp_templates $(GEN) $(EXP_TPL)
 $(GEN)/exp_templates.S: $(GEN)/exp_templates.c
 $(GEN)/exp_templates.o: $(GEN)/exp_templates.c
