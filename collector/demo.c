@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "collector.h"
+#include "date.h"
 #include "demo.h"
 #include "ref.h"
 
@@ -170,30 +171,6 @@ static int parse_opts(int argc, char **argv, demo_opts *o, int this_year)
 }
 
 /* ---- calendar ---- */
-
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
-static long days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(long z, int *y, int *m, int *d)
-{
-    z += 719468;
-    long era = (z >= 0 ? z : z - 146096) / 146097;
-    long doe = z - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
 
 /* ---- the register ---- */
 
@@ -445,7 +422,7 @@ static const double season[12] = {0.95, 0.90, 1.00, 1.00, 1.00, 1.05,
 static void received_at(col_demo_rng *r, int mnum, int late, long now_days, char *out, size_t cap)
 {
     int y = (mnum + 1) / 12, m = (mnum + 1) % 12 + 1;
-    long day = days_from_civil(y, m, 1) +
+    long day = obs_days_from_civil(y, m, 1) +
                (late ? 11 + (long)col_demo_rng_below(r, 40) : (long)col_demo_rng_below(r, 9));
     int hh = 7 + (int)col_demo_rng_below(r, 11), mm = (int)col_demo_rng_below(r, 60);
     if (day >= now_days) { /* the month ended lately: received today at 00:00 UTC */
@@ -454,7 +431,7 @@ static void received_at(col_demo_rng *r, int mnum, int late, long now_days, char
         mm = 0;
     }
     int d;
-    civil_from_days(day, &y, &m, &d);
+    obs_civil_from_days(day, &y, &m, &d);
     snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:00Z", y, m, d, hh, mm);
 }
 
@@ -534,7 +511,7 @@ int col_cmd_demo(int argc, char **argv)
         return prc == 1 ? 0 : 2;
     /* Only months that have ended; reception times never later than today. */
     int last_month = o.year < this_year ? 12 : tm.tm_mon;
-    long now_days = days_from_civil(this_year, tm.tm_mon + 1, tm.tm_mday);
+    long now_days = obs_days_from_civil(this_year, tm.tm_mon + 1, tm.tm_mday);
 
     char grids_dir[4096];
     if (snprintf(grids_dir, sizeof grids_dir, "%s/grids", o.out) >= (int)sizeof grids_dir ||

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "date.h"
 #include "ref.h"
 
 /* ---- PRNG ---- */
@@ -487,18 +488,10 @@ static void fill_contact(col_demo_people *pp, col_demo_rng *r, const person *q, 
         c->comment = comments[col_demo_rng_below(r, OBS_ARRAY_LEN(comments))];
 }
 
-static int days_in_month(int y, int m)
-{
-    static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 29;
-    return d[m - 1];
-}
-
 obs_status col_demo_people_month(col_demo_people *pp, col_demo_rng *rng, int month,
                                  col_demo_contact *out, size_t n)
 {
-    int dim = days_in_month(pp->year, month);
+    int dim = obs_days_in_month(pp->year, month);
     for (size_t i = 0; i < n; i++) {
         long idx;
         int repeat = pp->n > 0 && col_demo_rng_unit(rng) < 0.25;

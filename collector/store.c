@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "date.h"
 #include "db.h"
 #include "log.h"
 #include "ref.h"
@@ -64,6 +65,7 @@ static const char SQL_COPY[] =
     "COPY contact (post, period, line, date_contact, person, key_id, sexe, age, dep_res,"
     " statut, origine, connu_ss, mode, problems, orientations) FROM STDIN (FORMAT binary)";
 enum { COPY_FIELDS = 15 };
+#define PG_EPOCH_DAYS 10957 /* 1970-01-01 to 2000-01-01, PostgreSQL's day 0 */
 
 static const char SQL_KEY_ID[] =
     "WITH ins AS (INSERT INTO pseudonym_key (fingerprint) VALUES (decode($1, 'hex'))"
@@ -78,17 +80,6 @@ typedef struct store_job {
     char period[11]; /* YYYY-MM-01 */
     int32_t day0;    /* the day before the month's first, in days since 2000-01-01 */
 } store_job;
-
-/* Days from 2000-01-01 (PostgreSQL's date epoch) to y-m-d, proleptic Gregorian calendar. */
-static int32_t days_since_2000(int y, int m, int d)
-{
-    y -= m <= 2;
-    int era = (y >= 0 ? y : y - 399) / 400;
-    int yoe = y - era * 400;
-    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return (int32_t)(era * 146097 + doe - 730425); /* 730425: 0000-03-01 to 2000-01-01 */
-}
 
 /* A tuple of the binary COPY format under construction: big-endian integers, each field
  * preceded by its length (-1 for NULL). Rows are small: a fixed buffer on the stack. */
@@ -288,7 +279,7 @@ obs_status col_store(PGconn *c, const col_grid *g, const col_upload_meta *m, col
 {
     store_job j = {.g = g, .m = m, .r = r};
     snprintf(j.period, sizeof j.period, "%04d-%02d-01", g->year, g->month);
-    j.day0 = days_since_2000(g->year, g->month, 1) - 1;
+    j.day0 = (int32_t)(obs_days_from_civil(g->year, g->month, 1) - PG_EPOCH_DAYS - 1);
     memset(r, 0, sizeof *r);
     snprintf(r->sha256, sizeof r->sha256, "%s", m->sha256);
     obs_status rc = obs_db_tx_begun_by_fn(c, store_tx, &j, e);

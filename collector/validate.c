@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "date.h"
 #include "ref.h"
 #include "text.h"
 
@@ -95,14 +96,6 @@ static int digits(const char *s, size_t n)
     return v;
 }
 
-static int days_in_month(int y, int m)
-{
-    static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 29;
-    return dm[m - 1];
-}
-
 /* Parse YYYY-MM-DD, DD/MM/YYYY (day and month may have one digit) and, when allow_year,
  * YYYY. DATE_FORMAT when the shape is wrong, DATE_INVALID when the day does not exist. */
 static int parse_date(const char *s, size_t n, int allow_year, date *out)
@@ -132,7 +125,7 @@ static int parse_date(const char *s, size_t n, int allow_year, date *out)
     if (out->y < 0 || out->m < 0 || out->d < 0)
         return DATE_FORMAT;
     if (out->y < 1 || out->m < 1 || out->m > 12 || out->d < 1 ||
-        out->d > days_in_month(out->y, out->m))
+        out->d > obs_days_in_month(out->y, out->m))
         return DATE_INVALID;
     return DATE_OK;
 }

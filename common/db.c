@@ -213,6 +213,8 @@ static obs_status pipeline_once(PGconn *c, const obs_db_stmt *st, int n, PGresul
 {
     PGTransactionStatusType before = PQtransactionStatus(c);
     char names[OBS_DB_PIPELINE_MAX][24];
+    for (int i = 0; res && i < n; i++)
+        res[i] = NULL;
     if (n < 1 || n > OBS_DB_PIPELINE_MAX)
         return obs_fail(e, OBS_ERR_INTERNAL, "E_INTERNAL", "pipeline de %d requêtes", n);
     for (int i = 0; i < n; i++) {
@@ -231,8 +233,6 @@ static obs_status pipeline_once(PGconn *c, const obs_db_stmt *st, int n, PGresul
     if (sent)
         sent = PQpipelineSync(c);
     obs_status rc = OBS_OK;
-    for (int i = 0; res && i < n; i++)
-        res[i] = NULL;
     /* Each statement's result is followed by a NULL; the sync point ends the pipeline. A
      * statement that could not be sent ends it too (the connection is broken). */
     for (int i = 0; sent && i <= n; i++) {
@@ -243,6 +243,8 @@ static obs_status pipeline_once(PGconn *c, const obs_db_stmt *st, int n, PGresul
         }
         ExecStatusType t = PQresultStatus(r);
         if (i == n || t == PGRES_PIPELINE_SYNC) {
+            if (t != PGRES_PIPELINE_SYNC && rc == OBS_OK) /* the session ended meanwhile */
+                rc = result_status(c, r, e);
             PQclear(r);
             break;
         }

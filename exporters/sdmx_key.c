@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "date.h"
+
 #define SYNTAX(e, ...) obs_fail(e, OBS_ERR_INPUT, "E_SDMX_SYNTAX", __VA_ARGS__)
 #define NOTFOUND(e, ...) obs_fail(e, OBS_ERR_NOT_FOUND, "E_SDMX_NO_RESULTS", __VA_ARGS__)
 
@@ -231,17 +233,6 @@ int exp_query_period(const char *p, int *first, int *last)
     return exp_period_months(p, first, last);
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static long days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = y - era * 400;
-    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 int exp_parse_datetime(const char *s, time_t *out)
 {
     int y, mo, d, h = 0, mi = 0, se = 0;
@@ -277,7 +268,7 @@ int exp_parse_datetime(const char *s, time_t *out)
     }
     if (*p != '\0')
         return -1;
-    long long t = (long long)days_from_civil(y, mo, d) * 86400LL + h * 3600LL + mi * 60LL + se -
+    long long t = (long long)obs_days_from_civil(y, mo, d) * 86400LL + h * 3600LL + mi * 60LL + se -
                   offset;
     *out = (time_t)t;
     return 0;
