@@ -1,10 +1,16 @@
 /* web_client.h: what the web page tests share (included by test_html.c, test_browser.c):
  * an HTTP client that keeps cookies and headers, checks of pages (strict XML, unique ids,
  * labels bound to controls, charts beside the table of their data, nothing external), the
- * demo year they load, and reading cells out of a page. Header-only (static functions): the Makefile
+ * demo year they load, logging in and the post's upload form, and reading cells out of a page. Header-only (static functions): the Makefile
  * builds each integration test from one file plus harness.c. */
 #ifndef IT_WEB_CLIENT_H
 #define IT_WEB_CLIENT_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
 
 #include <curl/curl.h>
 #include <fcntl.h>
@@ -147,6 +153,71 @@ WEB_FN void web_csrf(const char *html, char out[65])
 }
 
 /* ---- strict parsing ---- */
+
+/* Log in with a token (ident NULL) or a name and password, the browser presenting the
+ * session cookie old ("iscgobs_session=...", NULL: none) with the form; returns the new
+ * session cookie in cookie (cap bytes) and the session's CSRF token into csrf[65]. */
+WEB_FN void web_login_over(it_server *s, const char *old, const char *ident, const char *secret,
+                           char *cookie, size_t cap, char csrf[65])
+{
+    web_resp r;
+    web(s, "GET", "/connexion", NULL, NULL, NULL, 0, NULL, &r);
+    assert_int_equal(r.status, 200);
+    char form_csrf[65], ck[80], body[600], jar[200];
+    web_csrf(r.body, form_csrf);
+    assert_true(web_cookie(&r, "iscgobs_login_csrf", ck, sizeof ck, NULL, 0));
+    assert_string_equal(ck, form_csrf);
+    web_free(&r);
+    snprintf(jar, sizeof jar, "iscgobs_login_csrf=%s%s%s", ck, old ? "; " : "", old ? old : "");
+    snprintf(body, sizeof body, "csrf=%s&identifiant=%s&secret=%s", form_csrf,
+             ident ? ident : "", secret);
+    web(s, "POST", "/connexion", jar, "application/x-www-form-urlencoded", body, strlen(body),
+        NULL, &r);
+    assert_int_equal(r.status, 303);
+    char sid[80], full[400];
+    assert_true(web_cookie(&r, "iscgobs_session", sid, sizeof sid, full, sizeof full));
+    assert_int_equal(strlen(sid), 64);
+    assert_non_null(strstr(full, "HttpOnly"));
+    assert_non_null(strstr(full, "SameSite=Strict"));
+    assert_non_null(strstr(full, "Path=/"));
+    assert_null(strstr(full, "Secure")); /* plain HTTP without a proxy */
+    web_free(&r);
+    snprintf(cookie, cap, "iscgobs_session=%s", sid);
+    web(s, "GET", "/connexion", cookie, NULL, NULL, 0, NULL, &r);
+    assert_int_equal(r.status, 200);
+    web_csrf(r.body, csrf); /* the logout form of the navigation */
+    assert_int_equal(strlen(csrf), 64);
+    web_free(&r);
+}
+
+/* Log in without any previous session. */
+WEB_FN void web_login(it_server *s, const char *ident, const char *secret, char *cookie, size_t cap,
+                      char csrf[65])
+{
+    web_login_over(s, NULL, ident, secret, cookie, cap, csrf);
+}
+
+/* Submit the upload form as a browser would (csrf: the hidden field's value). */
+WEB_FN void web_upload_form(it_server *s, const char *cookie, const char *csrf,
+                            const char *period, const char *content, web_resp *r)
+{
+    size_t cap = strlen(content) + 2000;
+    char *mp = malloc(cap);
+    const char *bd = "----itboundary7";
+    int n = snprintf(mp, cap,
+                     "--%s\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n%s\r\n"
+                     "--%s\r\nContent-Disposition: form-data; name=\"mois\"\r\n\r\n%s\r\n"
+                     "--%s\r\nContent-Disposition: form-data; name=\"grille\"; "
+                     "filename=\"grille.csv\"\r\nContent-Type: text/csv\r\n\r\n%s\r\n"
+                     "--%s\r\nContent-Disposition: form-data; name=\"action\"\r\n\r\ndeposer\r\n"
+                     "--%s--\r\n",
+                     bd, csrf, bd, period, bd, content, bd, bd);
+    char ctype[100];
+    snprintf(ctype, sizeof ctype, "multipart/form-data; boundary=%s", bd);
+    web(s, "POST", "/poste/depot", cookie, ctype, mp, (size_t)n, NULL, r);
+    free(mp);
+}
+
 
 static int xml_errors;
 WEB_FN void xml_count(void *ctx, const xmlError *err)
