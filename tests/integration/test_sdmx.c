@@ -34,6 +34,7 @@
 #include "config.h"
 #include "db.h"
 #include "harness.h"
+#include "web_client.h"
 #include "publish.h"
 #include "ref.h"
 #include "sdmx_data.h"
@@ -49,100 +50,10 @@ static char year[16];
 #define CSV "application/vnd.sdmx.data+csv;version=1.0.0"
 #define SS "application/vnd.sdmx.structurespecificdata+xml;version=2.1"
 
-/* ---- HTTP with any request header, every response header captured ---- */
-
-typedef struct resp {
-    long status;
-    char *body;
-    size_t len;
-    char headers[8192];
-    size_t hlen;
-} resp;
-
-static size_t body_cb(char *p, size_t size, size_t n, void *arg)
+/* GET path from the test's server (web_get of web_client.h). */
+static void get(const char *path, const char *h1, const char *h2, web_resp *r)
 {
-    resp *r = arg;
-    size_t k = size * n;
-    assert_int_equal(it_append(&r->body, &r->len, p, k), k);
-    return k;
-}
-
-static size_t head_cb(char *p, size_t size, size_t n, void *arg)
-{
-    resp *r = arg;
-    size_t k = size * n;
-    if (r->hlen + k < sizeof r->headers) {
-        memcpy(r->headers + r->hlen, p, k);
-        r->hlen += k;
-        r->headers[r->hlen] = '\0';
-    }
-    return k;
-}
-
-/* GET path from server s with up to two extra headers ("Name: value", NULL to skip). */
-static void get_from(const it_server *s, const char *path, const char *h1, const char *h2,
-                     resp *r)
-{
-    memset(r, 0, sizeof *r);
-    CURL *c = curl_easy_init();
-    char url[4096];
-    snprintf(url, sizeof url, "%s%s", s->base, path);
-    struct curl_slist *hd = curl_slist_append(NULL, "Accept:"); /* no Accept unless given */
-    if (h1)
-        hd = curl_slist_append(hd, h1);
-    if (h2)
-        hd = curl_slist_append(hd, h2);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hd);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, head_cb);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
-    assert_int_equal(curl_easy_perform(c), CURLE_OK);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-    if (r->body == NULL)
-        r->body = calloc(1, 1);
-    curl_slist_free_all(hd);
-    curl_easy_cleanup(c);
-}
-
-/* GET path from the test's server. */
-static void get(const char *path, const char *h1, const char *h2, resp *r)
-{
-    get_from(&S, path, h1, h2, r);
-}
-
-static void rfree(resp *r)
-{
-    free(r->body);
-    r->body = NULL;
-}
-
-/* The value of response header name (case-insensitive) into out, "" when absent. */
-static const char *header(const resp *r, const char *name, char *out, size_t cap)
-{
-    out[0] = '\0';
-    size_t n = strlen(name);
-    for (const char *p = r->headers; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
-        if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
-            const char *v = p + n + 1;
-            while (*v == ' ')
-                v++;
-            snprintf(out, cap, "%.*s", (int)strcspn(v, "\r\n"), v);
-        }
-    }
-    return out;
-}
-
-/* How many times response header name (case-insensitive) was sent. */
-static int header_count(const resp *r, const char *name)
-{
-    int k = 0;
-    size_t n = strlen(name);
-    for (const char *p = r->headers; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p))
-        k += strncasecmp(p, name, n) == 0 && p[n] == ':';
-    return k;
+    web_get(&S, path, h1, h2, r);
 }
 
 /* ---- setup: a small demo year through the real upload path ---- */
@@ -250,7 +161,7 @@ static void test_csv_round_trip(void **state)
     (void)state;
     char path[256];
     snprintf(path, sizeof path, FLOW "/all?startPeriod=%s&endPeriod=%s", year, year);
-    resp r;
+    web_resp r;
     get(path, "Accept: " CSV, NULL, &r);
     assert_int_equal(r.status, 200);
     size_t n;
@@ -315,7 +226,7 @@ static void test_csv_round_trip(void **state)
     assert_true(pct > 0);
     free(cells);
     free(rows);
-    rfree(&r);
+    web_free(&r);
 }
 
 /* ---- validation and the rsdmx URLs ---- */
@@ -323,18 +234,18 @@ static void test_csv_round_trip(void **state)
 static void test_messages_validate(void **state)
 {
     (void)state;
-    resp r;
+    web_resp r;
     char path[512], v[256];
     /* The URLs rsdmx sends: trailing slash, all/latest, empty key positions. */
     snprintf(path, sizeof path, FLOW "/M.FR......../all/?startPeriod=%s-Q1&endPeriod=%s-06",
              year, year);
     get(path, NULL, NULL, &r);
     assert_int_equal(r.status, 200);
-    assert_string_equal(header(&r, "Content-Type", v, sizeof v),
+    assert_string_equal(web_header_value(&r, "Content-Type", v, sizeof v),
                         "application/vnd.sdmx.genericdata+xml;version=2.1");
-    assert_string_equal(header(&r, "Vary", v, sizeof v), "Accept");
-    assert_int_equal(header_count(&r, "Vary"), 1);
-    assert_int_equal(header_count(&r, "Access-Control-Allow-Origin"), 1);
+    assert_string_equal(web_header_value(&r, "Vary", v, sizeof v), "Accept");
+    assert_int_equal(web_header_count(&r, "Vary"), 1);
+    assert_int_equal(web_header_count(&r, "Access-Control-Allow-Origin"), 1);
     assert_int_equal(sdmx_validate(r.body, r.len), 0);
     assert_non_null(strstr(r.body, "structureID=\"DSD_ISCG\""));
     assert_non_null(strstr(r.body, "<generic:Value id=\"REF_AREA\" value=\"FR\"/>"));
@@ -344,16 +255,16 @@ static void test_messages_validate(void **state)
     snprintf(m07, sizeof m07, "\"%s-07\"", year);
     assert_non_null(strstr(r.body, m01)); /* startPeriod=Q1 includes January */
     assert_null(strstr(r.body, m07));
-    rfree(&r);
+    web_free(&r);
 
     get("/sdmx/datastructure/all/DSD_ISCG/latest/?references=children", NULL, NULL, &r);
     assert_int_equal(r.status, 200);
-    assert_string_equal(header(&r, "Content-Type", v, sizeof v),
+    assert_string_equal(web_header_value(&r, "Content-Type", v, sizeof v),
                         "application/vnd.sdmx.structure+xml;version=2.1");
     assert_int_equal(sdmx_validate(r.body, r.len), 0);
     assert_non_null(strstr(r.body, "<structure:Codelist id=\"CL_AREA_ISCG\""));
     assert_non_null(strstr(r.body, "<structure:ConceptScheme id=\"CS_ISCG\""));
-    rfree(&r);
+    web_free(&r);
     const char *structure_urls[] = {"/sdmx/dataflow", "/sdmx/dataflow/FR_ISCG/ISCG_INDICATEURS/1.0",
                                     "/sdmx/dataflow/all/all/latest?references=all",
                                     "/sdmx/codelist/FR_ISCG/CL_SEXE", "/sdmx/conceptscheme/"};
@@ -361,7 +272,7 @@ static void test_messages_validate(void **state)
         get(structure_urls[i], NULL, NULL, &r);
         assert_int_equal(r.status, 200);
         assert_int_equal(sdmx_validate(r.body, r.len), 0);
-        rfree(&r);
+        web_free(&r);
     }
 
     /* rsdmx pitfall 4: without dimensionAtObservation, structure-specific data is series. */
@@ -370,7 +281,7 @@ static void test_messages_validate(void **state)
     assert_non_null(strstr(r.body, "dimensionAtObservation=\"TIME_PERIOD\""));
     assert_non_null(strstr(r.body, "<Series FREQ=\"M\""));
     assert_null(strstr(r.body, "<Obs FREQ="));
-    rfree(&r);
+    web_free(&r);
     /* The same for generic data (the first answer above had a key with wildcards). */
     get(FLOW "/M.FR.NB_PERSONNES._T._T._T._T._T._T._T", NULL, NULL, &r);
     assert_int_equal(r.status, 200);
@@ -378,12 +289,12 @@ static void test_messages_validate(void **state)
     assert_non_null(strstr(r.body, "dimensionAtObservation=\"TIME_PERIOD\""));
     assert_non_null(strstr(r.body, "<generic:Series>"));
     assert_null(strstr(r.body, "<generic:ObsKey>"));
-    rfree(&r);
+    web_free(&r);
 
     /* Structure-specific data against the schema the service serves, for two layouts. */
     const char *dims[] = {"TIME_PERIOD", "REF_AREA", "AllDimensions"};
     for (size_t i = 0; i < 3; i++) {
-        resp x;
+        web_resp x;
         snprintf(path, sizeof path, "/sdmx/schema/datastructure/FR_ISCG/DSD_ISCG/1.0"
                                     "?dimensionAtObservation=%s", dims[i]);
         get(path, NULL, NULL, &x);
@@ -392,13 +303,13 @@ static void test_messages_validate(void **state)
                                     "?dimensionAtObservation=%s", dims[i]);
         get(path, "Accept: " SS, NULL, &r);
         assert_int_equal(r.status, 200);
-        assert_string_equal(header(&r, "Content-Type", v, sizeof v), SS);
+        assert_string_equal(web_header_value(&r, "Content-Type", v, sizeof v), SS);
         char ns[256];
         exp_ss_namespace(i == 0 ? EXP_DIM_TIME : i == 1 ? EXP_D_REF_AREA : EXP_DIM_ALL, ns,
                          sizeof ns);
         assert_int_equal(sdmx_validate_ss(r.body, r.len, x.body, ns, S.dir), 0);
-        rfree(&r);
-        rfree(&x);
+        web_free(&r);
+        web_free(&x);
     }
 }
 
@@ -408,18 +319,18 @@ static void test_messages_validate(void **state)
 static void expect_error_from(const it_server *s, const char *path, const char *h, long status,
                               const char *code)
 {
-    resp r;
-    get_from(s, path, h, NULL, &r);
+    web_resp r;
+    web_get(s, path, h, NULL, &r);
     if (r.status != status)
         fail_msg("%s: status %ld, want %ld", path, r.status, status);
     char want[64];
     snprintf(want, sizeof want, "<message:ErrorMessage code=\"%s\">", code);
     assert_non_null(strstr(r.body, want));
     assert_int_equal(sdmx_validate(r.body, r.len), 0);
-    if (header_count(&r, "Vary") != 1 || header_count(&r, "Access-Control-Allow-Origin") != 1)
+    if (web_header_count(&r, "Vary") != 1 || web_header_count(&r, "Access-Control-Allow-Origin") != 1)
         fail_msg("%s: Vary sent %d times, Access-Control-Allow-Origin %d times (want 1)", path,
-                 header_count(&r, "Vary"), header_count(&r, "Access-Control-Allow-Origin"));
-    rfree(&r);
+                 web_header_count(&r, "Vary"), web_header_count(&r, "Access-Control-Allow-Origin"));
+    web_free(&r);
 }
 
 static void expect_error(const char *path, const char *h, long status, const char *code)
@@ -440,19 +351,19 @@ static void test_errors_and_negotiation(void **state)
     expect_error("/sdmx/dataflow/ECB", NULL, 404, "100");
     expect_error(FLOW "/all", "Accept: application/json", 406, "1000");
     expect_error("/sdmx/nothing", NULL, 404, "100");
-    resp r;
+    web_resp r;
     char v[256];
     get(FLOW "/A.FR.NB_PERSONNES._T._T._T._T._T._T._T", "Accept: */*", NULL, &r);
     assert_int_equal(r.status, 200);
-    assert_string_equal(header(&r, "Content-Type", v, sizeof v),
+    assert_string_equal(web_header_value(&r, "Content-Type", v, sizeof v),
                         "application/vnd.sdmx.genericdata+xml;version=2.1");
     assert_int_equal(sdmx_validate(r.body, r.len), 0);
-    rfree(&r);
+    web_free(&r);
     get(FLOW "/A.FR.NB_PERSONNES._T._T._T._T._T._T._T", "Accept: application/xml", NULL, &r);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "<message:GenericData"));
     assert_int_equal(sdmx_validate(r.body, r.len), 0);
-    rfree(&r);
+    web_free(&r);
     /* Post-level cells are never published: a post code is not even a code of CL_AREA_ISCG. */
     expect_error(FLOW "/A.ISCG-093-01.NB_PERSONNES._T._T._T._T._T._T._T", NULL, 404, "100");
 }
@@ -460,33 +371,33 @@ static void test_errors_and_negotiation(void **state)
 static void test_etag_and_options(void **state)
 {
     (void)state;
-    resp r, r2;
+    web_resp r, r2;
     char etag[128], lm[128], inm[200], ims[200];
     const char *series = FLOW "/M.FR.NB_CONTACTS._T._T._T._T._T._T._T";
     get(series, "Accept: " CSV, NULL, &r);
     assert_int_equal(r.status, 200);
-    header(&r, "ETag", etag, sizeof etag);
-    header(&r, "Last-Modified", lm, sizeof lm);
+    web_header_value(&r, "ETag", etag, sizeof etag);
+    web_header_value(&r, "Last-Modified", lm, sizeof lm);
     assert_true(etag[0] == '"' && lm[0]);
     snprintf(inm, sizeof inm, "If-None-Match: %s", etag);
     get(series, "Accept: " CSV, inm, &r2);
     assert_int_equal(r2.status, 304);
     assert_int_equal(r2.len, 0);
-    rfree(&r2);
+    web_free(&r2);
     snprintf(ims, sizeof ims, "If-Modified-Since: %s", lm);
     get(series, "Accept: " CSV, ims, &r2);
     assert_int_equal(r2.status, 304);
-    rfree(&r2);
+    web_free(&r2);
     get(series, "Accept: application/xml", inm, &r2); /* another format: another entity */
     assert_int_equal(r2.status, 200);
     assert_int_equal(sdmx_validate(r2.body, r2.len), 0);
-    rfree(&r2);
+    web_free(&r2);
     /* 12 monthly observations; firstN / lastN per series. */
     size_t n;
     row *rows = parse_csv(r.body, &n);
     assert_int_equal(n, 12);
     free(rows);
-    rfree(&r);
+    web_free(&r);
     char path[300];
     snprintf(path, sizeof path, "%s?lastNObservations=2", series);
     get(path, "Accept: " CSV, NULL, &r);
@@ -496,7 +407,7 @@ static void test_etag_and_options(void **state)
     snprintf(dec, sizeof dec, "|%s-12", year);
     assert_non_null(strstr(rows[1].key, dec));
     free(rows);
-    rfree(&r);
+    web_free(&r);
     snprintf(path, sizeof path, FLOW "/M.FR.NB_CONTACTS+NB_PERSONNES._T._T._T._T._T._T._T"
                                 "?firstNObservations=1&detail=dataonly");
     get(path, NULL, NULL, &r);
@@ -507,19 +418,19 @@ static void test_etag_and_options(void **state)
     for (const char *p = strstr(r.body, "<generic:Obs>"); p; p = strstr(p + 1, "<generic:Obs>"))
         nobs++;
     assert_int_equal(nobs, 2);
-    rfree(&r);
+    web_free(&r);
     get(FLOW "/all?detail=serieskeysonly", NULL, NULL, &r);
     assert_int_equal(r.status, 200);
     assert_null(strstr(r.body, "<generic:Obs>"));
     assert_int_equal(sdmx_validate(r.body, r.len), 0);
-    rfree(&r);
+    web_free(&r);
 }
 
 /* A large answer is streamed (several pages) and complete. */
 static void test_streamed_answer(void **state)
 {
     (void)state;
-    resp x, c;
+    web_resp x, c;
     get(FLOW "/all", NULL, NULL, &x);
     assert_int_equal(x.status, 200);
     get(FLOW "/all", "Accept: " CSV, NULL, &c);
@@ -539,8 +450,8 @@ static void test_streamed_answer(void **state)
         rows++;
     assert_true(obs > 5000);
     assert_int_equal(obs, rows - 1);
-    rfree(&x);
-    rfree(&c);
+    web_free(&x);
+    web_free(&c);
 }
 
 /* SDMX-CSV is flat (every dimension on every row): whatever dimensionAtObservation asks,
@@ -553,23 +464,23 @@ static void test_csv_any_layout(void **state)
                            FLOW "/all"};
     const char *dims[] = {"REF_AREA", "MESURE", "AllDimensions", "TIME_PERIOD"};
     for (size_t i = 0; i < OBS_ARRAY_LEN(paths); i++) {
-        resp base;
+        web_resp base;
         char etag[128], etag2[128], path[300];
         get(paths[i], "Accept: " CSV, NULL, &base);
         assert_int_equal(base.status, 200);
-        header(&base, "ETag", etag, sizeof etag);
+        web_header_value(&base, "ETag", etag, sizeof etag);
         for (size_t d = 0; d < OBS_ARRAY_LEN(dims); d++) {
-            resp r;
+            web_resp r;
             snprintf(path, sizeof path, "%s?dimensionAtObservation=%s", paths[i], dims[d]);
             get(path, "Accept: " CSV, NULL, &r);
             if (r.status != 200)
                 fail_msg("%s: status %ld", path, r.status);
             assert_int_equal(r.len, base.len);
             assert_memory_equal(r.body, base.body, base.len);
-            assert_string_equal(header(&r, "ETag", etag2, sizeof etag2), etag);
-            rfree(&r);
+            assert_string_equal(web_header_value(&r, "ETag", etag2, sizeof etag2), etag);
+            web_free(&r);
         }
-        rfree(&base);
+        web_free(&base);
     }
 }
 
@@ -598,11 +509,11 @@ static int small_stop(void **state)
 static void test_too_large(void **state)
 {
     (void)state;
-    resp r;
-    get_from(&small, FLOW "/A.FR.NB_PERSONNES._T._T._T._T._T._T._T", NULL, NULL, &r);
+    web_resp r;
+    web_get(&small, FLOW "/A.FR.NB_PERSONNES._T._T._T._T._T._T._T", NULL, NULL, &r);
     assert_int_equal(r.status, 200); /* one observation */
     assert_int_equal(sdmx_validate(r.body, r.len), 0);
-    rfree(&r);
+    web_free(&r);
     /* 12 monthly observations: one page. */
     expect_error_from(&small, FLOW "/M.FR.NB_CONTACTS._T._T._T._T._T._T._T", NULL, 413, "510");
     expect_error_from(&small, FLOW "/M.FR.NB_CONTACTS._T._T._T._T._T._T._T", "Accept: " CSV, 413,
@@ -613,7 +524,7 @@ static void test_too_large(void **state)
     get(FLOW "/M.FR.NB_CONTACTS._T._T._T._T._T._T._T", NULL, NULL, &r);
     assert_int_equal(r.status, 200);
     assert_int_equal(sdmx_validate(r.body, r.len), 0);
-    rfree(&r);
+    web_free(&r);
 }
 
 /* ---- bench/httpload (the load generator of bench/sdmx.sh) ---- */
@@ -678,11 +589,11 @@ static void test_export(void **state)
     char *file = it_read_file(p, &len);
     char path[256];
     snprintf(path, sizeof path, FLOW "/all?startPeriod=%s&endPeriod=%s", year, year);
-    resp r;
+    web_resp r;
     get(path, "Accept: " CSV, NULL, &r);
     assert_int_equal(r.len, len);
     assert_memory_equal(r.body, file, len);
-    rfree(&r);
+    web_free(&r);
     free(file);
     snprintf(p, sizeof p, "%s/structure.xml", out);
     file = it_read_file(p, &len);
@@ -769,7 +680,7 @@ static void test_vintages(void **state)
 {
     (void)state;
     const char *series = FLOW "/M.FR.NB_CONTACTS._T._T._T._T._T._T._T";
-    resp before, after, asof, upd;
+    web_resp before, after, asof, upd;
     get(series, "Accept: " CSV, NULL, &before);
     assert_int_equal(before.status, 200);
     sleep(2);
@@ -809,10 +720,10 @@ static void test_vintages(void **state)
                                     " AND conf_status <> 'F'"),
                      0); /* the history holds nothing withheld */
     PQfinish(c);
-    rfree(&before);
-    rfree(&after);
-    rfree(&asof);
-    rfree(&upd);
+    web_free(&before);
+    web_free(&after);
+    web_free(&asof);
+    web_free(&upd);
 }
 
 /* ---- fault injection (the Makefile links this test with -Wl,--wrap=...) ---- */

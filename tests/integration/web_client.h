@@ -1,8 +1,9 @@
-/* web_client.h: what the web page tests share (included by test_html.c, test_browser.c):
- * an HTTP client that keeps cookies and headers, checks of pages (strict XML, unique ids,
- * labels bound to controls, charts beside the table of their data, nothing external), the
- * demo year they load, logging in and the post's upload form, and reading cells out of a page. Header-only (static functions): the Makefile
- * builds each integration test from one file plus harness.c. */
+/* web_client.h: what the web and SDMX tests share (test_html.c, test_web_login.c,
+ * test_browser.c, test_sdmx.c): an HTTP client that keeps cookies and every response header,
+ * checks of pages (strict XML, unique ids, labels bound to controls, charts beside the table
+ * of their data, nothing external), the demo year they load, logging in and the post's upload
+ * form, and reading cells out of a page. Header-only (static functions): the Makefile builds
+ * each integration test from one file plus harness.c. */
 #ifndef IT_WEB_CLIENT_H
 #define IT_WEB_CLIENT_H
 
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +39,8 @@ typedef struct web_resp {
     char cookies[4][400]; /* Set-Cookie values */
     int ncookies;
     char csp[400];
+    char headers[8192]; /* every response header as received, NUL-terminated (truncated) */
+    size_t hlen;
 } web_resp;
 
 WEB_FN size_t web_collect(char *p, size_t size, size_t n, void *arg)
@@ -69,6 +73,11 @@ WEB_FN size_t web_header(char *p, size_t size, size_t n, void *arg)
 {
     web_resp *r = arg;
     size_t k = size * n;
+    if (r->hlen + k < sizeof r->headers) {
+        memcpy(r->headers + r->hlen, p, k);
+        r->hlen += k;
+        r->headers[r->hlen] = '\0';
+    }
     if (k > 10 && strncasecmp(p, "Location: ", 10) == 0)
         web_hval(p, k, 10, r->location, sizeof r->location);
     if (k > 12 && strncasecmp(p, "Set-Cookie: ", 12) == 0 && r->ncookies < 4)
@@ -78,25 +87,14 @@ WEB_FN size_t web_header(char *p, size_t size, size_t n, void *arg)
     return k;
 }
 
-/* One request; cookie ("a=b; c=d"), ctype, extra header may be NULL. */
-WEB_FN void web(const it_server *s, const char *method, const char *path, const char *cookie,
-                const char *ctype, const void *body, size_t len, const char *extra, web_resp *r)
+/* One request with the request headers hdr (freed here); the curl outcome. */
+WEB_FN CURLcode web_request(const it_server *s, const char *method, const char *path,
+                            struct curl_slist *hdr, const void *body, size_t len, web_resp *r)
 {
     memset(r, 0, sizeof *r);
     CURL *h = curl_easy_init();
-    char url[2048], hdr_cookie[1200], hdr_ct[300];
+    char url[4096];
     snprintf(url, sizeof url, "%s%s", s->base, path);
-    struct curl_slist *hdr = curl_slist_append(NULL, "Expect:");
-    if (cookie) {
-        snprintf(hdr_cookie, sizeof hdr_cookie, "Cookie: %s", cookie);
-        hdr = curl_slist_append(hdr, hdr_cookie);
-    }
-    if (ctype) {
-        snprintf(hdr_ct, sizeof hdr_ct, "Content-Type: %s", ctype);
-        hdr = curl_slist_append(hdr, hdr_ct);
-    }
-    if (extra)
-        hdr = curl_slist_append(hdr, extra);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
@@ -109,7 +107,8 @@ WEB_FN void web(const it_server *s, const char *method, const char *path, const 
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     }
-    if (curl_easy_perform(h) == CURLE_OK)
+    CURLcode rc = curl_easy_perform(h);
+    if (rc == CURLE_OK)
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
     else
         r->status = -1;
@@ -117,6 +116,66 @@ WEB_FN void web(const it_server *s, const char *method, const char *path, const 
         r->body = calloc(1, 1);
     curl_slist_free_all(hdr);
     curl_easy_cleanup(h);
+    return rc;
+}
+
+/* One request; cookie ("a=b; c=d"), ctype, extra header may be NULL. */
+WEB_FN void web(const it_server *s, const char *method, const char *path, const char *cookie,
+                const char *ctype, const void *body, size_t len, const char *extra, web_resp *r)
+{
+    char hdr_cookie[1200], hdr_ct[300];
+    struct curl_slist *hdr = curl_slist_append(NULL, "Expect:");
+    if (cookie) {
+        snprintf(hdr_cookie, sizeof hdr_cookie, "Cookie: %s", cookie);
+        hdr = curl_slist_append(hdr, hdr_cookie);
+    }
+    if (ctype) {
+        snprintf(hdr_ct, sizeof hdr_ct, "Content-Type: %s", ctype);
+        hdr = curl_slist_append(hdr, hdr_ct);
+    }
+    if (extra)
+        hdr = curl_slist_append(hdr, extra);
+    web_request(s, method, path, hdr, body, len, r);
+}
+
+/* GET with up to two request headers ("Name: value", NULL to skip) and no Accept header
+ * unless one of them is; the transfer must succeed (the answer may be any status). */
+WEB_FN void web_get(const it_server *s, const char *path, const char *h1, const char *h2,
+                    web_resp *r)
+{
+    struct curl_slist *hd = curl_slist_append(NULL, "Accept:");
+    if (h1)
+        hd = curl_slist_append(hd, h1);
+    if (h2)
+        hd = curl_slist_append(hd, h2);
+    assert_int_equal(web_request(s, "GET", path, hd, NULL, 0, r), CURLE_OK);
+}
+
+/* The value of response header name (case-insensitive, the last one sent) into out, ""
+ * when absent. */
+WEB_FN const char *web_header_value(const web_resp *r, const char *name, char *out, size_t cap)
+{
+    out[0] = '\0';
+    size_t n = strlen(name);
+    for (const char *p = r->headers; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+        if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+            const char *v = p + n + 1;
+            while (*v == ' ')
+                v++;
+            snprintf(out, cap, "%.*s", (int)strcspn(v, "\r\n"), v);
+        }
+    }
+    return out;
+}
+
+/* How many times response header name (case-insensitive) was sent. */
+WEB_FN int web_header_count(const web_resp *r, const char *name)
+{
+    int k = 0;
+    size_t n = strlen(name);
+    for (const char *p = r->headers; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p))
+        k += strncasecmp(p, name, n) == 0 && p[n] == ':';
+    return k;
 }
 
 WEB_FN void web_free(web_resp *r)
