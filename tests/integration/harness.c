@@ -186,49 +186,60 @@ static size_t header_cb(char *p, size_t size, size_t n, void *arg)
     return k;
 }
 
-void it_http(const it_server *s, const char *method, const char *path, const char *token,
-             const char *ctype, const void *body, size_t len, it_resp *r)
+struct curl_slist *it_header(struct curl_slist *hdr, const char *fmt, const char *value)
 {
-    memset(r, 0, sizeof *r);
+    if (value == NULL)
+        return hdr;
+    char line[2048];
+    snprintf(line, sizeof line, fmt, value);
+    return curl_slist_append(hdr, line); /* libcurl copies it */
+}
+
+CURLcode it_request(const it_server *s, const char *method, const char *path,
+                    struct curl_slist *hdr, const void *body, size_t len,
+                    curl_write_callback on_body, curl_write_callback on_header, void *arg,
+                    long *status, char *ctype, size_t ctype_cap)
+{
     CURL *h = curl_easy_init();
-    char url[2048], auth[256], ct[256];
+    char url[4096];
     snprintf(url, sizeof url, "%s%s", s->base, path);
-    struct curl_slist *hdr = NULL;
-    if (token) {
-        snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-        hdr = curl_slist_append(hdr, auth);
-    }
-    if (ctype) {
-        snprintf(ct, sizeof ct, "Content-Type: %s", ctype);
-        hdr = curl_slist_append(hdr, ct);
-    }
-    hdr = curl_slist_append(hdr, "Expect:");
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, arg);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, arg);
     curl_easy_setopt(h, CURLOPT_TIMEOUT, 120L);
     if (body) {
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     }
     CURLcode rc = curl_easy_perform(h);
+    *status = -1;
     if (rc == CURLE_OK) {
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
         char *t = NULL;
         curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &t);
-        if (t)
-            snprintf(r->content_type, sizeof r->content_type, "%s", t);
-    } else {
-        r->status = -1;
+        if (t && ctype)
+            snprintf(ctype, ctype_cap, "%s", t);
     }
-    if (r->body == NULL)
-        r->body = calloc(1, 1);
     curl_slist_free_all(hdr);
     curl_easy_cleanup(h);
+    return rc;
+}
+
+void it_http(const it_server *s, const char *method, const char *path, const char *token,
+             const char *ctype, const void *body, size_t len, it_resp *r)
+{
+    memset(r, 0, sizeof *r);
+    struct curl_slist *hdr = it_header(NULL, "Authorization: Bearer %s", token);
+    hdr = it_header(hdr, "Content-Type: %s", ctype);
+    hdr = curl_slist_append(hdr, "Expect:");
+    it_request(s, method, path, hdr, body, len, collect, header_cb, r, &r->status,
+               r->content_type, sizeof r->content_type);
+    if (r->body == NULL)
+        r->body = calloc(1, 1);
 }
 
 void it_resp_free(it_resp *r)

@@ -8,6 +8,7 @@
 #ifndef IT_HARNESS_H
 #define IT_HARNESS_H
 
+#include <curl/curl.h>
 #include <libpq-fe.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -54,6 +55,20 @@ int it_cli(const it_server *s, char *out, size_t outlen, const char *const *args
 /* Shorthands: a post, an account (returns its token in tok[65]). */
 void it_post_add(const it_server *s, const char *code, const char *dep, const char *opened);
 void it_user_add(const it_server *s, const char *role, const char *post, char tok[80]);
+
+/* hdr with the header line fmt (one %s) filled with value appended; hdr unchanged when value
+ * is NULL. */
+struct curl_slist *it_header(struct curl_slist *hdr, const char *fmt, const char *value)
+    __attribute__((format(printf, 2, 0)));
+
+/* One HTTP request to the server with the request headers hdr (freed here): the body and
+ * the response headers go to on_body and on_header with arg; *status gets the HTTP status
+ * (-1 when the transfer failed) and ctype (when not NULL) the response's Content-Type.
+ * Returns libcurl's outcome. The clients below and web_client.h's are built on it. */
+CURLcode it_request(const it_server *s, const char *method, const char *path,
+                    struct curl_slist *hdr, const void *body, size_t len,
+                    curl_write_callback on_body, curl_write_callback on_header, void *arg,
+                    long *status, char *ctype, size_t ctype_cap);
 
 /* An HTTP request to the server. token and ctype may be NULL. */
 void it_http(const it_server *s, const char *method, const char *path, const char *token,

@@ -92,30 +92,10 @@ WEB_FN CURLcode web_request(const it_server *s, const char *method, const char *
                             struct curl_slist *hdr, const void *body, size_t len, web_resp *r)
 {
     memset(r, 0, sizeof *r);
-    CURL *h = curl_easy_init();
-    char url[4096];
-    snprintf(url, sizeof url, "%s%s", s->base, path);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, web_collect);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, web_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, 120L);
-    if (body) {
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    }
-    CURLcode rc = curl_easy_perform(h);
-    if (rc == CURLE_OK)
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
-    else
-        r->status = -1;
+    CURLcode rc = it_request(s, method, path, hdr, body, len, web_collect, web_header, r,
+                             &r->status, NULL, 0);
     if (r->body == NULL)
         r->body = calloc(1, 1);
-    curl_slist_free_all(hdr);
-    curl_easy_cleanup(h);
     return rc;
 }
 
@@ -123,16 +103,9 @@ WEB_FN CURLcode web_request(const it_server *s, const char *method, const char *
 WEB_FN void web(const it_server *s, const char *method, const char *path, const char *cookie,
                 const char *ctype, const void *body, size_t len, const char *extra, web_resp *r)
 {
-    char hdr_cookie[1200], hdr_ct[300];
     struct curl_slist *hdr = curl_slist_append(NULL, "Expect:");
-    if (cookie) {
-        snprintf(hdr_cookie, sizeof hdr_cookie, "Cookie: %s", cookie);
-        hdr = curl_slist_append(hdr, hdr_cookie);
-    }
-    if (ctype) {
-        snprintf(hdr_ct, sizeof hdr_ct, "Content-Type: %s", ctype);
-        hdr = curl_slist_append(hdr, hdr_ct);
-    }
+    hdr = it_header(hdr, "Cookie: %s", cookie);
+    hdr = it_header(hdr, "Content-Type: %s", ctype);
     if (extra)
         hdr = curl_slist_append(hdr, extra);
     web_request(s, method, path, hdr, body, len, r);
