@@ -1,6 +1,6 @@
 /* sdc_table.h: the hand-made indicator tables of the disclosure-control tests (test_sdc.c,
- * test_sdc_year.c): cells added by key, their conf_status read back, protection and the
- * independent audit run on them. Each test file uses some of them (hence `unused`). */
+ * test_sdc_year.c, test_audit.c): cells added by key, their conf_status read back, protection
+ * and the independent audit run on them. Each test file uses some of them (hence `unused`). */
 #ifndef SDC_TABLE_H
 #define SDC_TABLE_H
 

@@ -2,7 +2,7 @@
  * agg_sdc_apply protects (a property test over random tables with a fixed seed), and it finds
  * the hole in deliberately under-protected tables.
  */
-#include "testutil.h"
+#include "sdc_table.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,50 +11,20 @@
 #include "cells.h"
 #include "ref.h"
 
-static const char *const dims[AGG_NDIMS] = {
-    "SEXE", "AGE", "STATUT", "ORIGINE", "PROBLEMATIQUE", "PARTENAIRE", "MODE",
-};
-
-typedef struct table {
-    agg_cell *v;
-    size_t n, cap;
-} table;
-
-/* Append a cell; bd is "" (all _T) or "DIM=CODE"; conf its conf_status. */
-static agg_cell *add(table *t, const char *mesure, const char *area, const char *period,
-                     const char *bd, double v, char conf)
+/* sdc_table.h's cells, with the conf_status a test gives them (the audit reads it). */
+static agg_cell *add_c(table *t, const char *mesure, const char *area, const char *period,
+                       const char *bd, double v, char conf_status)
 {
-    if (t->n == t->cap) {
-        t->cap = t->cap ? t->cap * 2 : 64;
-        t->v = realloc(t->v, t->cap * sizeof *t->v);
-        assert_non_null(t->v);
-    }
-    agg_cell *c = &t->v[t->n++];
-    memset(c, 0, sizeof *c);
-    snprintf(c->mesure, sizeof c->mesure, "%s", mesure);
-    snprintf(c->area, sizeof c->area, "%s", area);
-    snprintf(c->period, sizeof c->period, "%s", period);
-    for (int d = 0; d < AGG_NDIMS; d++)
-        snprintf(c->dim[d], sizeof c->dim[d], "_T");
-    const char *eq = strchr(bd, '=');
-    for (int d = 0; eq && d < AGG_NDIMS; d++)
-        if (strlen(dims[d]) == (size_t)(eq - bd) && strncmp(dims[d], bd, (size_t)(eq - bd)) == 0)
-            snprintf(c->dim[d], sizeof c->dim[d], "%s", eq + 1);
-    c->has_value = 1;
-    c->value = v;
-    c->obs_status = 'A';
-    c->conf_status = conf;
+    agg_cell *c = add(t, mesure, area, period, bd, v);
+    c->conf_status = conf_status;
     return c;
 }
 
-static agg_cell *add_pct(table *t, const char *mesure, const char *area, const char *period,
-                         const char *bd, long num, long den, char conf)
+static agg_cell *add_pct_c(table *t, const char *mesure, const char *area, const char *period,
+                           const char *bd, long num, long den, char conf_status)
 {
-    agg_cell *c =
-        add(t, mesure, area, period, bd, den ? 100.0 * (double)num / (double)den : 0, conf);
-    c->has_value = den != 0;
-    c->num = num;
-    c->den = den;
+    agg_cell *c = add_pct(t, mesure, area, period, bd, num, den);
+    c->conf_status = conf_status;
     return c;
 }
 
@@ -79,10 +49,10 @@ static size_t audit_count(const table *t, int k, const char *want, size_t *total
 /* NB_PERSONNES D93 2026-03 by SEXE with the given statuses. */
 static void sexe_partition(table *t, const double v[4], const char conf[4])
 {
-    add(t, "NB_PERSONNES", "D93", "2026-03", "", v[0], conf[0]);
-    add(t, "NB_PERSONNES", "D93", "2026-03", "SEXE=F", v[1], conf[1]);
-    add(t, "NB_PERSONNES", "D93", "2026-03", "SEXE=M", v[2], conf[2]);
-    add(t, "NB_PERSONNES", "D93", "2026-03", "SEXE=X", v[3], conf[3]);
+    add_c(t, "NB_PERSONNES", "D93", "2026-03", "", v[0], conf[0]);
+    add_c(t, "NB_PERSONNES", "D93", "2026-03", "SEXE=F", v[1], conf[1]);
+    add_c(t, "NB_PERSONNES", "D93", "2026-03", "SEXE=M", v[2], conf[2]);
+    add_c(t, "NB_PERSONNES", "D93", "2026-03", "SEXE=X", v[3], conf[3]);
 }
 
 static void test_single_withheld(void **state)
@@ -115,12 +85,12 @@ static void test_pair_below_k(void **state)
     free(t.v);
 
     table u = {0}; /* the total withheld too: the pair's sum is not published, safe */
-    add(&u, "NB_PERSONNES", "R11", "2026-03", "", 100, 'F');
-    add(&u, "NB_PERSONNES", "D75", "2026-03", "", 63, 'F');
-    add(&u, "NB_PERSONNES", "D93", "2026-03", "", 37, 'D');
-    add(&u, "NB_PERSONNES", "D93", "2026-03", "SEXE=F", 3, 'C');
-    add(&u, "NB_PERSONNES", "D93", "2026-03", "SEXE=M", 4, 'C');
-    add(&u, "NB_PERSONNES", "D93", "2026-03", "SEXE=X", 30, 'F');
+    add_c(&u, "NB_PERSONNES", "R11", "2026-03", "", 100, 'F');
+    add_c(&u, "NB_PERSONNES", "D75", "2026-03", "", 63, 'F');
+    add_c(&u, "NB_PERSONNES", "D93", "2026-03", "", 37, 'D');
+    add_c(&u, "NB_PERSONNES", "D93", "2026-03", "SEXE=F", 3, 'C');
+    add_c(&u, "NB_PERSONNES", "D93", "2026-03", "SEXE=M", 4, 'C');
+    add_c(&u, "NB_PERSONNES", "D93", "2026-03", "SEXE=X", 30, 'F');
     size_t total;
     audit_count(&u, 11, NULL, &total);
     /* ... but D93 is then alone withheld among R11's départements. */
@@ -133,11 +103,11 @@ static void test_primary_published(void **state)
 {
     (void)state;
     table t = {0};
-    add(&t, "NB_CONTACTS", "D93", "2026-03", "", 4, 'F');
-    add_pct(&t, "PART_INCONNUS_SS", "D93", "2026-03", "", 35, 40, 'F');
-    add_pct(&t, "PART_MINEURS", "D93", "2026-03", "", 3, 9, 'F');
-    add(&t, "NB_CONTACTS", "D75", "2026-03", "", 0, 'F');
-    add_pct(&t, "PART_INCONNUS_SS", "D75", "2026-03", "", 20, 40, 'F');
+    add_c(&t, "NB_CONTACTS", "D93", "2026-03", "", 4, 'F');
+    add_pct_c(&t, "PART_INCONNUS_SS", "D93", "2026-03", "", 35, 40, 'F');
+    add_pct_c(&t, "PART_MINEURS", "D93", "2026-03", "", 3, 9, 'F');
+    add_c(&t, "NB_CONTACTS", "D75", "2026-03", "", 0, 'F');
+    add_pct_c(&t, "PART_INCONNUS_SS", "D75", "2026-03", "", 20, 40, 'F');
     size_t total;
     assert_int_equal(audit_count(&t, 11, "primary-sensitive count 4", &total), 1);
     assert_int_equal(audit_count(&t, 11, "denominator minus numerator", NULL), 1);
@@ -151,13 +121,13 @@ static void test_percentage_published(void **state)
 {
     (void)state;
     table t = {0};
-    add(&t, "NB_PERSONNES", "D93", "2026-03", "", 125, 'F');
-    add(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=F", 5, 'C');
-    add(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=M", 100, 'F');
-    add(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=X", 20, 'D');
-    add_pct(&t, "PART_PERSONNES", "D93", "2026-03", "SEXE=F", 5, 125, 'C');
-    add_pct(&t, "PART_PERSONNES", "D93", "2026-03", "SEXE=M", 100, 125, 'F');
-    add_pct(&t, "PART_PERSONNES", "D93", "2026-03", "SEXE=X", 20, 125, 'F');
+    add_c(&t, "NB_PERSONNES", "D93", "2026-03", "", 125, 'F');
+    add_c(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=F", 5, 'C');
+    add_c(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=M", 100, 'F');
+    add_c(&t, "NB_PERSONNES", "D93", "2026-03", "SEXE=X", 20, 'D');
+    add_pct_c(&t, "PART_PERSONNES", "D93", "2026-03", "SEXE=F", 5, 125, 'C');
+    add_pct_c(&t, "PART_PERSONNES", "D93", "2026-03", "SEXE=M", 100, 125, 'F');
+    add_pct_c(&t, "PART_PERSONNES", "D93", "2026-03", "SEXE=X", 20, 125, 'F');
     size_t total;
     assert_int_equal(audit_count(&t, 11, "while its count", &total), 1);
     assert_int_equal(total, 1);
@@ -184,14 +154,14 @@ static void test_leak_mineurs(void **state)
 {
     (void)state;
     table t = {0};
-    add(&t, "NB_PERSONNES", "D93", "2026-03", "", 100, 'F');
-    add(&t, "NB_PERSONNES", "D93", "2026-03", "AGE=Y_LT15", 5, 'C');
-    add(&t, "NB_PERSONNES", "D93", "2026-03", "AGE=Y15T17", 20, 'F');
-    add(&t, "NB_PERSONNES", "D93", "2026-03", "AGE=Y18T24", 12, 'D');
-    add(&t, "NB_PERSONNES", "D93", "2026-03", "AGE=Y25T39", 30, 'F');
-    add(&t, "NB_PERSONNES", "D93", "2026-03", "AGE=Y40T59", 33, 'F');
-    add(&t, "NB_PERSONNES", "D93", "2026-03", "AGE=_U", 0, 'F');
-    add_pct(&t, "PART_MINEURS", "D93", "2026-03", "", 25, 100, 'F');
+    add_c(&t, "NB_PERSONNES", "D93", "2026-03", "", 100, 'F');
+    add_c(&t, "NB_PERSONNES", "D93", "2026-03", "AGE=Y_LT15", 5, 'C');
+    add_c(&t, "NB_PERSONNES", "D93", "2026-03", "AGE=Y15T17", 20, 'F');
+    add_c(&t, "NB_PERSONNES", "D93", "2026-03", "AGE=Y18T24", 12, 'D');
+    add_c(&t, "NB_PERSONNES", "D93", "2026-03", "AGE=Y25T39", 30, 'F');
+    add_c(&t, "NB_PERSONNES", "D93", "2026-03", "AGE=Y40T59", 33, 'F');
+    add_c(&t, "NB_PERSONNES", "D93", "2026-03", "AGE=_U", 0, 'F');
+    add_pct_c(&t, "PART_MINEURS", "D93", "2026-03", "", 25, 100, 'F');
     size_t total;
     assert_int_equal(audit_count(&t, 11, "while its count NB_PERSONNES D93 2026-03 AGE=Y_LT15 "
                                          "is withheld (numerator)", &total), 1);
@@ -207,12 +177,12 @@ static void test_leak_orientees_denominator(void **state)
 {
     (void)state;
     table t = {0};
-    add(&t, "NB_PERSONNES", "R11", "2026-03", "", 45, 'F');
-    add(&t, "NB_PERSONNES", "D75", "2026-03", "", 40, 'D');
-    add(&t, "NB_PERSONNES", "D93", "2026-03", "", 5, 'C');
-    add_pct(&t, "PART_ORIENTEES", "R11", "2026-03", "", 15, 45, 'F');
-    add_pct(&t, "PART_ORIENTEES", "D75", "2026-03", "", 13, 40, 'F');
-    add_pct(&t, "PART_ORIENTEES", "D93", "2026-03", "", 2, 5, 'C');
+    add_c(&t, "NB_PERSONNES", "R11", "2026-03", "", 45, 'F');
+    add_c(&t, "NB_PERSONNES", "D75", "2026-03", "", 40, 'D');
+    add_c(&t, "NB_PERSONNES", "D93", "2026-03", "", 5, 'C');
+    add_pct_c(&t, "PART_ORIENTEES", "R11", "2026-03", "", 15, 45, 'F');
+    add_pct_c(&t, "PART_ORIENTEES", "D75", "2026-03", "", 13, 40, 'F');
+    add_pct_c(&t, "PART_ORIENTEES", "D93", "2026-03", "", 2, 5, 'C');
     assert_int_equal(audit_count(&t, 11, "while its count NB_PERSONNES D75 2026-03 is withheld "
                                          "(denominator)", NULL), 1);
     /* ... and the numerators add up over R11 too: D93's 2 = 15 - 13. */
@@ -228,13 +198,13 @@ static void test_leak_hidden_numerators(void **state)
 {
     (void)state;
     table t = {0};
-    add(&t, "NB_PERSONNES", "R11", "2026-03", "", 150, 'F');
-    add(&t, "NB_PERSONNES", "D75", "2026-03", "", 100, 'F');
-    add(&t, "NB_PERSONNES", "D93", "2026-03", "", 50, 'F');
-    add_pct(&t, "PART_NSP_SS", "R11", "2026-03", "", 23, 150, 'F');
-    add_pct(&t, "PART_NSP_SS", "D75", "2026-03", "", 20, 100, 'F');
-    add_pct(&t, "PART_NSP_SS", "D93", "2026-03", "", 3, 50, 'C');
-    add_pct(&t, "PART_INCONNUS_SS", "D93", "2026-03", "", 20, 47, 'F');
+    add_c(&t, "NB_PERSONNES", "R11", "2026-03", "", 150, 'F');
+    add_c(&t, "NB_PERSONNES", "D75", "2026-03", "", 100, 'F');
+    add_c(&t, "NB_PERSONNES", "D93", "2026-03", "", 50, 'F');
+    add_pct_c(&t, "PART_NSP_SS", "R11", "2026-03", "", 23, 150, 'F');
+    add_pct_c(&t, "PART_NSP_SS", "D75", "2026-03", "", 20, 100, 'F');
+    add_pct_c(&t, "PART_NSP_SS", "D93", "2026-03", "", 3, 50, 'C');
+    add_pct_c(&t, "PART_INCONNUS_SS", "D93", "2026-03", "", 20, 47, 'F');
     size_t total;
     assert_int_equal(audit_count(&t, 11, "recoverable by subtraction", &total), 1);
     assert_int_equal(audit_count(&t, 11, "while its count PART_NSP_SS D93 2026-03 is withheld "
@@ -255,16 +225,16 @@ static void test_hidden_geography_mirrors_persons(void **state)
 {
     (void)state;
     table t = {0};
-    add(&t, "NB_PERSONNES", "R11", "2026-03", "", 150, 'F');
-    add(&t, "NB_PERSONNES", "D75", "2026-03", "", 100, 'F');
-    add(&t, "NB_PERSONNES", "D93", "2026-03", "", 50, 'F');
-    add_pct(&t, "PART_NSP_SS", "R11", "2026-03", "", 23, 150, 'F');
-    add_pct(&t, "PART_NSP_SS", "D75", "2026-03", "", 23, 100, 'F');
+    add_c(&t, "NB_PERSONNES", "R11", "2026-03", "", 150, 'F');
+    add_c(&t, "NB_PERSONNES", "D75", "2026-03", "", 100, 'F');
+    add_c(&t, "NB_PERSONNES", "D93", "2026-03", "", 50, 'F');
+    add_pct_c(&t, "PART_NSP_SS", "R11", "2026-03", "", 23, 150, 'F');
+    add_pct_c(&t, "PART_NSP_SS", "D75", "2026-03", "", 23, 100, 'F');
     size_t total;
     assert_int_equal(audit_count(&t, 11, "not the total of its 2 parts", &total), 1);
     assert_int_equal(audit_count(&t, 11, "not additive", NULL), 1); /* R11 = D75 alone */
     assert_int_equal(total, 2);
-    add_pct(&t, "PART_NSP_SS", "D93", "2026-03", "", 0, 50, 'F');
+    add_pct_c(&t, "PART_NSP_SS", "D93", "2026-03", "", 0, 50, 'F');
     assert_int_equal(audit_count(&t, 11, NULL, NULL), 0);
     free(t.v);
 }
@@ -275,18 +245,18 @@ static void test_leak_orientees_union(void **state)
 {
     (void)state;
     table t = {0};
-    add(&t, "NB_PERSONNES", "R11", "2026-03", "", 70, 'F');
-    add(&t, "NB_PERSONNES", "D75", "2026-03", "", 40, 'F');
-    add(&t, "NB_PERSONNES", "D93", "2026-03", "", 30, 'F');
-    add(&t, "NB_PERSONNES", "R11", "2026-03", "PARTENAIRE=SSD", 25, 'F');
-    add(&t, "NB_PERSONNES", "D75", "2026-03", "PARTENAIRE=SSD", 20, 'D');
-    add(&t, "NB_PERSONNES", "D93", "2026-03", "PARTENAIRE=SSD", 5, 'C');
-    add(&t, "NB_PERSONNES", "R11", "2026-03", "PARTENAIRE=CCAS", 12, 'F');
-    add(&t, "NB_PERSONNES", "D75", "2026-03", "PARTENAIRE=CCAS", 0, 'F');
-    add(&t, "NB_PERSONNES", "D93", "2026-03", "PARTENAIRE=CCAS", 12, 'F');
-    add_pct(&t, "PART_ORIENTEES", "R11", "2026-03", "", 37, 70, 'F');
-    add_pct(&t, "PART_ORIENTEES", "D75", "2026-03", "", 20, 40, 'F');
-    add_pct(&t, "PART_ORIENTEES", "D93", "2026-03", "", 17, 30, 'F');
+    add_c(&t, "NB_PERSONNES", "R11", "2026-03", "", 70, 'F');
+    add_c(&t, "NB_PERSONNES", "D75", "2026-03", "", 40, 'F');
+    add_c(&t, "NB_PERSONNES", "D93", "2026-03", "", 30, 'F');
+    add_c(&t, "NB_PERSONNES", "R11", "2026-03", "PARTENAIRE=SSD", 25, 'F');
+    add_c(&t, "NB_PERSONNES", "D75", "2026-03", "PARTENAIRE=SSD", 20, 'D');
+    add_c(&t, "NB_PERSONNES", "D93", "2026-03", "PARTENAIRE=SSD", 5, 'C');
+    add_c(&t, "NB_PERSONNES", "R11", "2026-03", "PARTENAIRE=CCAS", 12, 'F');
+    add_c(&t, "NB_PERSONNES", "D75", "2026-03", "PARTENAIRE=CCAS", 0, 'F');
+    add_c(&t, "NB_PERSONNES", "D93", "2026-03", "PARTENAIRE=CCAS", 12, 'F');
+    add_pct_c(&t, "PART_ORIENTEES", "R11", "2026-03", "", 37, 70, 'F');
+    add_pct_c(&t, "PART_ORIENTEES", "D75", "2026-03", "", 20, 40, 'F');
+    add_pct_c(&t, "PART_ORIENTEES", "D93", "2026-03", "", 17, 30, 'F');
     size_t total;
     assert_int_equal(audit_count(&t, 11, "numerator equals the withheld NB_PERSONNES D75 "
                                          "2026-03 PARTENAIRE=SSD", &total), 1);
@@ -312,11 +282,11 @@ static void test_leak_combined_views(void **state)
     static const char p1c[] = "FCDFFF", p2c[] = "FFFFFF", d93c[] = "FCFFFD";
     table t = {0};
     for (int i = 0; i < 6; i++) {
-        add(&t, "NB_PERSONNES", "ISCG-093-01", "2026-03", ages[i], p1[i], p1c[i]);
-        add(&t, "NB_PERSONNES", "ISCG-093-02", "2026-03", ages[i], p2[i], p2c[i]);
+        add_c(&t, "NB_PERSONNES", "ISCG-093-01", "2026-03", ages[i], p1[i], p1c[i]);
+        add_c(&t, "NB_PERSONNES", "ISCG-093-02", "2026-03", ages[i], p2[i], p2c[i]);
         /* what the analyst knows: published in the analysts' view (Y_GE60) or in the public
          * one (Y15T17) */
-        add(&t, "NB_PERSONNES", "D93", "2026-03", ages[i], p1[i] + p2[i], d93c[i]);
+        add_c(&t, "NB_PERSONNES", "D93", "2026-03", ages[i], p1[i] + p2[i], d93c[i]);
     }
     assert_true(audit_count(&t, 11, "recoverable by subtraction", NULL) >= 1);
     size_t hits = 0;
@@ -337,7 +307,7 @@ static void test_post_measure_withheld(void **state)
 {
     (void)state;
     table t = {0};
-    add(&t, "NB_GRILLES", "D93", "2026-03", "", 3, 'C');
+    add_c(&t, "NB_GRILLES", "D93", "2026-03", "", 3, 'C');
     assert_int_equal(audit_count(&t, 11, "describes posts", NULL), 1);
     free(t.v);
 }
@@ -353,8 +323,8 @@ static void test_bad_input(void **state)
     agg_audit_free(&rep);
     agg_audit_free(NULL);
     table t = {0};
-    add(&t, "NB_PERSONNES", "D93", "2026-03", "", 5, 'C');
-    add(&t, "NB_PERSONNES", "D93", "2026-03", "", 5, 'C');
+    add_c(&t, "NB_PERSONNES", "D93", "2026-03", "", 5, 'C');
+    add_c(&t, "NB_PERSONNES", "D93", "2026-03", "", 5, 'C');
     assert_int_equal(agg_audit(t.v, t.n, 11, &rep, &e), OBS_ERR_INPUT);
     assert_null(rep.items);
     assert_int_equal(agg_audit(t.v, 1, 0, &rep, &e), OBS_ERR_INPUT);
@@ -467,23 +437,23 @@ static void random_table(table *t, unsigned scale)
             const double *v = val[a][p];
             for (int x = 0; x < IT_NSP; x++) {
                 const char *mes = item_bd(x, bd, sizeof bd);
-                add(t, mes, areas[a], periods[p], bd, v[x], 'F');
+                add_c(t, mes, areas[a], periods[p], bd, v[x], 'F');
                 if ((x >= 1 && x <= 13) || x >= 19)
-                    add_pct(t, "PART_PERSONNES", areas[a], periods[p], bd, (long)v[x],
+                    add_pct_c(t, "PART_PERSONNES", areas[a], periods[p], bd, (long)v[x],
                             (long)v[0], 'F');
                 if (x >= 15 && x <= 17)
-                    add_pct(t, "PART_CONTACTS", areas[a], periods[p], bd, (long)v[x],
+                    add_pct_c(t, "PART_CONTACTS", areas[a], periods[p], bd, (long)v[x],
                             (long)v[14], 'F');
             }
             long persons = (long)v[0], nsp = (long)v[IT_NSP];
-            add_pct(t, "PART_NSP_SS", areas[a], periods[p], "", nsp, persons, 'F');
-            add_pct(t, "PART_INCONNUS_SS", areas[a], periods[p], "", (long)v[IT_NON],
+            add_pct_c(t, "PART_NSP_SS", areas[a], periods[p], "", nsp, persons, 'F');
+            add_pct_c(t, "PART_INCONNUS_SS", areas[a], periods[p], "", (long)v[IT_NON],
                     persons - nsp, 'F');
-            add_pct(t, "PART_ORIENTEES", areas[a], periods[p], "", (long)v[IT_ORIENTEES],
+            add_pct_c(t, "PART_ORIENTEES", areas[a], periods[p], "", (long)v[IT_ORIENTEES],
                     persons, 'F');
-            add_pct(t, "PART_MINEURS", areas[a], periods[p], "", (long)(v[4] + v[5]),
+            add_pct_c(t, "PART_MINEURS", areas[a], periods[p], "", (long)(v[4] + v[5]),
                     persons - (long)v[10], 'F');
-            add(t, "NB_GRILLES", areas[a], periods[p], "", rnd(3), 'F');
+            add_c(t, "NB_GRILLES", areas[a], periods[p], "", rnd(3), 'F');
         }
 }
 
