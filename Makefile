@@ -14,7 +14,8 @@ BUILD     := build/$(if $(SANITIZER),$(SANITIZER),release)
 WARN   := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
           -Wno-format-nonliteral
 CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -pthread \
-          -Icommon -Icli -Ireference-data -Icollector -Iaggregator -Iexporters \
+          -Icommon -Ireference-data -Icollector -Iaggregator -Iexporters/sdmx -Iexporters/html \
+          -Iweb -Idemo -Icli \
           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -pthread -lm
 ifneq ($(SANITIZER),)
@@ -25,10 +26,14 @@ CFLAGS  += -fno-sanitize-recover=all
 endif
 endif
 
-LIB_SRC := $(wildcard common/*.c reference-data/*.c collector/*.c aggregator/*.c exporters/*.c)
+# The floors of docs/architecture.md, bottom up; cli/iscgobs.c (main) is linked apart so that
+# the tests can link every command.
+LIB_SRC := $(wildcard common/*.c reference-data/*.c collector/*.c aggregator/*.c \
+             exporters/sdmx/*.c exporters/html/*.c web/*.c demo/*.c) \
+           $(filter-out cli/iscgobs.c,$(wildcard cli/*.c))
 MIGRATIONS := $(sort $(wildcard migrations/*.sql))
 AGG_SQL := $(sort $(wildcard aggregator/sql/*.sql))
-EXP_TPL := $(sort $(wildcard exporters/templates/*.html exporters/templates/*.css))
+EXP_TPL := $(sort $(wildcard exporters/html/templates/*.html exporters/html/templates/*.css))
 GEN     := $(BUILD)/gen
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/reference-data/refdata.o \
            $(GEN)/obs_migrations.o $(GEN)/obs_migrations_s.o \
@@ -83,7 +88,7 @@ $(GEN)/agg_sql.o: $(GEN)/agg_sql.c
 $(GEN)/agg_sql_s.o: $(GEN)/agg_sql.S $(AGG_SQL)
 	$(Q)$(CC) -c $< -o $@
 
-# The HTML templates and stylesheet (exporters/templates/), embedded the same way.
+# The HTML templates and stylesheet (exporters/html/templates/), embedded the same way.
 $(GEN)/exp_templates.c: $(EXP_TPL) $(GEN)/exp_templates.list scripts/embed.sh
 	$(Q)scripts/embed.sh exp_templates $(GEN) $(EXP_TPL)
 $(GEN)/exp_templates.S: $(GEN)/exp_templates.c
@@ -96,7 +101,7 @@ $(BUILD)/libiscgobs.a: $(LIB_OBJ)
 	$(Q)rm -f $@
 	$(Q)ar rcs $@ $^
 
-CLI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard cli/*.c))
+CLI_OBJ := $(BUILD)/cli/iscgobs.o
 $(BIN): $(CLI_OBJ) $(BUILD)/libiscgobs.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD $@")
@@ -110,9 +115,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libiscgobs.
 IT_SRC := $(wildcard tests/integration/test_*.c)
 IT_BIN := $(IT_SRC:tests/integration/%.c=$(BUILD)/it/%)
 # Fault injection: the library's calls to these functions go to the test's __wrap_ versions
-# (which call __real_ ones). test_sdmx: a correction in the middle of a publication run's
+# (which call __real_ ones). test_sdmx_vintage: a correction in the middle of a publication run's
 # snapshot, a delay between a run's INSERT and its COMMIT.
-IT_WRAP_test_sdmx := -Wl,--wrap=agg_published_cells -Wl,--wrap=obs_db_exec
+IT_WRAP_test_sdmx_vintage := -Wl,--wrap=agg_published_cells -Wl,--wrap=obs_db_exec
 $(BUILD)/it/%: tests/integration/%.c tests/integration/harness.c \
                $(wildcard tests/integration/*.h) $(BUILD)/libiscgobs.a
 	@mkdir -p $(dir $@)

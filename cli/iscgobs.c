@@ -8,13 +8,15 @@
 #include "admin.h"
 #include "aggregate.h"
 #include "publish.h"
-#include "collector.h"
+#include "upload.h"
+#include "demo.h"
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
 #include "http.h"
 #include "log.h"
 #include "ref.h"
+#include "reports.h"
 #include "route_grids.h"
 #include "route_health.h"
 #include "routes.h"
@@ -95,7 +97,8 @@ static int cmd_serve(int argc, char **argv)
     obs_http_add_routes(col_grid_routes, col_grid_routes_count);
     obs_http_add_routes(agg_routes, agg_routes_count);
     obs_http_add_routes(exp_sdmx_routes, exp_sdmx_routes_count);
-    obs_http_add_routes(exp_web_routes, exp_web_routes_count);
+    obs_http_add_routes(exp_report_routes, exp_report_routes_count);
+    obs_http_add_routes(web_routes, web_routes_count);
     if ((cfg.refresh && agg_warm_start(&e)) || obs_http_start(&cfg, &e)) {
         agg_warm_stop();
         col_grids_teardown();
@@ -144,20 +147,20 @@ static int cmd_export(int argc, char **argv)
 static int cmd_user(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "passwd") == 0)
-        return exp_cmd_user_passwd(argc - 1, argv + 1);
+        return web_cmd_user_passwd(argc - 1, argv + 1);
     if (argc < 2 || strcmp(argv[1], "add") != 0 || !obs_arg_flag(argc, argv, 2, "--password-stdin") ||
         obs_arg_flag(argc, argv, 2, "--help"))
         return cli_cmd_user(argc, argv);
     obs_err e;
     obs_err_clear(&e);
     char pw[1100];
-    if (exp_password_read_stdin(pw, sizeof pw, &e))
+    if (web_password_read_stdin(pw, sizeof pw, &e))
         return obs_arg_fail(&e);
     int st = cli_cmd_user(argc, argv);
     const char *name = obs_arg_value(argc, argv, 2, "--name");
     if (st == 0 && name) {
         PGconn *c = obs_db_open(obs_config_get()->database_url, &e);
-        if (c == NULL || exp_password_set(c, name, pw, &e))
+        if (c == NULL || web_password_set(c, name, pw, &e))
             st = obs_arg_fail(&e);
         obs_db_close(c);
     }
@@ -172,8 +175,8 @@ typedef struct command {
 
 static const command commands[] = {
     {"serve", cmd_serve},       {"db", cli_cmd_db},        {"keygen", cli_cmd_keygen},
-    {"post", cmd_post},     {"user", cmd_user},    {"demo", col_cmd_demo},
-    {"upload", col_cmd_upload}, {"aggregate", agg_cmd_aggregate},
+    {"post", cmd_post},     {"user", cmd_user},    {"demo", demo_cmd},
+    {"upload", cli_cmd_upload}, {"aggregate", agg_cmd_aggregate},
     {"export", cmd_export},     {"period", cli_cmd_period},
 };
 

@@ -1,4 +1,4 @@
-/* upload_cli.c: `iscgobs upload DIR|FILE... --url U --token T [--jobs N]`, the bulk
+/* upload.c: `iscgobs upload DIR|FILE... --url U --token T [--jobs N]`, the bulk
  * uploader: PUT every grid file to /api/v1/grids/{post}/{YYYY-MM} with N worker threads
  * (one libcurl easy handle each), a progress bar on a terminal, a summary at the end.
  *
@@ -7,10 +7,10 @@
  * query parameter, which the server honours for administrators only.
  * The token is never printed; neither are the validation messages of rejected grids, which
  * may quote personal values of the file (only line, column and code are shown).
+ * Finding the files and reading the manifests: upload_files.c.
  */
 #include <ctype.h>
 #include <curl/curl.h>
-#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -23,35 +23,13 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "collector.h"
+#include "upload.h"
 
 #define UP_MAX_JOBS 64
 #define UP_MAX_FILE (256u << 20)   /* refuse to read more than this into memory */
 #define UP_MAX_REPLY (4u << 20)    /* keep at most this much of a response body */
 #define UP_TRIES 5                 /* attempts for a 503 answer */
 #define UP_MAX_ISSUES 5            /* validation issues printed per rejected file */
-
-typedef enum up_outcome {
-    UP_PENDING, UP_NEW, UP_CORRECTED, UP_IDENTICAL, UP_REJECTED, UP_TRANSPORT, UP_SKIPPED
-} up_outcome;
-
-typedef struct up_file {
-    char *path;        /* as found (owned) */
-    const char *base;  /* file name inside path */
-    char post[16];     /* ISCG-DDD-NN */
-    char period[8];    /* YYYY-MM */
-    int xml;           /* 1: application/xml, 0: text/csv */
-    char *received_at; /* from a manifest (owned) or NULL */
-    up_outcome outcome;
-    long rows;         /* from the receipt */
-} up_file;
-
-typedef struct up_manifest {
-    char *dir;         /* folder holding manifest.csv (owned) */
-    char **names;      /* base names of the listed files (owned) */
-    char **when;       /* their received_at (owned) */
-    size_t n;
-} up_manifest;
 
 typedef struct up_ctx {
     up_file *files;
@@ -80,242 +58,6 @@ static void usage(FILE *f)
           "Code de sortie : 0 tout accepté, 1 au moins un rejet ou une erreur de transport,\n"
           "2 erreur d'utilisation.\n",
           f);
-}
-
-/* ---- finding the files ---- */
-
-/* 1 when name is <post>_<YYYY-MM>.csv|.xml; fills f's post, period and type. */
-static int parse_name(const char *name, up_file *f)
-{
-    size_t len = strlen(name);
-    if (len != 11 + 1 + 7 + 4)
-        return 0;
-    if (strncmp(name, "ISCG-", 5) != 0 || name[8] != '-' || name[11] != '_' || name[16] != '-' ||
-        name[19] != '.')
-        return 0;
-    for (int i = 5; i < 8; i++)
-        if (!isdigit((unsigned char)name[i]) && name[i] != 'A' && name[i] != 'B')
-            return 0;
-    static const int digits[] = {9, 10, 12, 13, 14, 15, 17, 18};
-    for (size_t i = 0; i < sizeof digits / sizeof digits[0]; i++)
-        if (!isdigit((unsigned char)name[digits[i]]))
-            return 0;
-    int month = (name[17] - '0') * 10 + (name[18] - '0');
-    if (month < 1 || month > 12)
-        return 0;
-    const char *ext = name + 20;
-    if (strcasecmp(ext, "csv") == 0)
-        f->xml = 0;
-    else if (strcasecmp(ext, "xml") == 0)
-        f->xml = 1;
-    else
-        return 0;
-    memcpy(f->post, name, 11);
-    f->post[11] = '\0';
-    memcpy(f->period, name + 12, 7);
-    f->period[7] = '\0';
-    return 1;
-}
-
-typedef struct up_list {
-    up_file *v;
-    size_t n, cap;
-} up_list;
-
-/* Add path to the list when its name is a grid name; -1 on memory exhaustion, 0 when the
- * name does not match, 1 when added. */
-static int add_file(up_list *l, const char *path)
-{
-    up_file f;
-    memset(&f, 0, sizeof f);
-    const char *slash = strrchr(path, '/');
-    if (!parse_name(slash ? slash + 1 : path, &f))
-        return 0;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 256;
-        up_file *v = realloc(l->v, cap * sizeof *v);
-        if (v == NULL)
-            return -1;
-        l->v = v;
-        l->cap = cap;
-    }
-    f.path = strdup(path);
-    if (f.path == NULL)
-        return -1;
-    slash = strrchr(f.path, '/');
-    f.base = slash ? slash + 1 : f.path;
-    l->v[l->n++] = f;
-    return 1;
-}
-
-/* Add the grid files of one folder (not recursive). -1 on memory exhaustion. */
-static int scan_dir(up_list *l, const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return 0;
-    struct dirent *e;
-    int rc = 0;
-    while (rc >= 0 && (e = readdir(d)) != NULL) {
-        char path[4096];
-        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path)
-            continue;
-        struct stat st;
-        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-            continue;
-        rc = add_file(l, path);
-    }
-    closedir(d);
-    return rc < 0 ? -1 : 0;
-}
-
-static int by_path(const void *a, const void *b)
-{
-    return strcmp(((const up_file *)a)->path, ((const up_file *)b)->path);
-}
-
-/* Sending order: month by month, posts interleaved, so that concurrent uploads touch
- * different posts (the server serialises the uploads of one post). */
-static int by_send_order(const void *a, const void *b)
-{
-    const up_file *x = a, *y = b;
-    int c = strcmp(x->period, y->period);
-    if (c == 0)
-        c = strcmp(x->post, y->post);
-    return c ? c : strcmp(x->path, y->path);
-}
-
-/* ---- manifests ---- */
-
-static void manifest_free(up_manifest *m)
-{
-    for (size_t i = 0; i < m->n; i++) {
-        free(m->names[i]);
-        free(m->when[i]);
-    }
-    free(m->names);
-    free(m->when);
-    free(m->dir);
-}
-
-/* Load dir/manifest.csv (header file;post;period;received_at, any column order) into m.
- * A missing or unreadable manifest leaves m empty: it is optional. -1 on memory exhaustion. */
-static int manifest_load(up_manifest *m, const char *dir)
-{
-    memset(m, 0, sizeof *m);
-    m->dir = strdup(dir);
-    if (m->dir == NULL)
-        return -1;
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s/manifest.csv", dir) >= (int)sizeof path)
-        return 0;
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return 0;
-    char line[1024];
-    int cfile = -1, cwhen = -1, first = 1, rc = 0;
-    size_t cap = 0;
-    while (rc == 0 && fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\r\n")] = '\0';
-        char *field[8];
-        int nf = 0;
-        for (char *p = line, *q; nf < 8; p = q + 1) {
-            field[nf++] = p;
-            q = strchr(p, ';');
-            if (q == NULL)
-                break;
-            *q = '\0';
-        }
-        if (first) {
-            for (int i = 0; i < nf; i++) {
-                if (strcmp(field[i], "file") == 0)
-                    cfile = i;
-                else if (strcmp(field[i], "received_at") == 0)
-                    cwhen = i;
-            }
-            first = 0;
-            if (cfile < 0 || cwhen < 0)
-                break;
-            continue;
-        }
-        if (cfile >= nf || cwhen >= nf || field[cwhen][0] == '\0')
-            continue;
-        if (m->n == cap) {
-            size_t ncap = cap ? cap * 2 : 512;
-            char **a = realloc(m->names, ncap * sizeof *a);
-            if (a)
-                m->names = a;
-            char **b = a ? realloc(m->when, ncap * sizeof *b) : NULL;
-            if (b)
-                m->when = b;
-            if (a == NULL || b == NULL) {
-                rc = -1;
-                break;
-            }
-            cap = ncap;
-        }
-        const char *slash = strrchr(field[cfile], '/');
-        m->names[m->n] = strdup(slash ? slash + 1 : field[cfile]);
-        m->when[m->n] = strdup(field[cwhen]);
-        if (m->names[m->n] == NULL || m->when[m->n] == NULL) {
-            free(m->names[m->n]);
-            free(m->when[m->n]);
-            rc = -1;
-            break;
-        }
-        m->n++;
-    }
-    fclose(f);
-    return rc;
-}
-
-/* Attach received_at values to the files from the manifests of their folder or the folder
- * above. Manifests are loaded once per folder. -1 on memory exhaustion. */
-static int attach_manifests(up_file *files, size_t n)
-{
-    up_manifest *ms = NULL;
-    size_t nm = 0;
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        /* The file's folder, then the folder above it ("grids/.." is the demo's DIR). */
-        char dirs[2][4104];
-        size_t dl = (size_t)(files[i].base - files[i].path);
-        if (dl == 0)
-            snprintf(dirs[0], sizeof dirs[0], ".");
-        else if (dl == 1)
-            snprintf(dirs[0], sizeof dirs[0], "/");
-        else
-            snprintf(dirs[0], 4096, "%.*s", (int)(dl - 1), files[i].path);
-        snprintf(dirs[1], sizeof dirs[1], "%.4096s/..", dirs[0]);
-        for (int k = 0; k < 2 && files[i].received_at == NULL && rc == 0; k++) {
-            size_t j;
-            for (j = 0; j < nm && strcmp(ms[j].dir, dirs[k]) != 0; j++)
-                ;
-            if (j == nm) {
-                up_manifest *t = realloc(ms, (nm + 1) * sizeof *t);
-                if (t == NULL) {
-                    rc = -1;
-                    break;
-                }
-                ms = t;
-                if (manifest_load(&ms[nm++], dirs[k]) < 0) {
-                    rc = -1;
-                    break;
-                }
-            }
-            for (size_t e = 0; e < ms[j].n; e++)
-                if (strcmp(ms[j].names[e], files[i].base) == 0) {
-                    files[i].received_at = strdup(ms[j].when[e]);
-                    if (files[i].received_at == NULL)
-                        rc = -1;
-                    break;
-                }
-        }
-    }
-    for (size_t j = 0; j < nm; j++)
-        manifest_free(&ms[j]);
-    free(ms);
-    return rc;
 }
 
 /* ---- progress and messages ---- */
@@ -683,50 +425,6 @@ static int parse_opts(int argc, char **argv, up_opts *o)
     return 0;
 }
 
-/* Gather the files of every argument, sorted and without duplicates. 0, or 2 after a
- * message (unknown path, file not named like a grid, nothing found), -1 on no memory. */
-static int gather(const up_opts *o, up_list *l)
-{
-    for (int i = 0; i < o->npaths; i++) {
-        const char *p = o->paths[i];
-        struct stat st;
-        if (stat(p, &st) != 0) {
-            fprintf(stderr, "upload : %s : %s\n", p, strerror(errno));
-            return 2;
-        }
-        if (S_ISDIR(st.st_mode)) {
-            char sub[4096];
-            if (scan_dir(l, p) < 0)
-                return -1;
-            if (snprintf(sub, sizeof sub, "%s/grids", p) < (int)sizeof sub && scan_dir(l, sub) < 0)
-                return -1;
-            continue;
-        }
-        int rc = add_file(l, p);
-        if (rc < 0)
-            return -1;
-        if (rc == 0) {
-            fprintf(stderr, "upload : %s : nom inattendu (attendu : <poste>_<AAAA-MM>.csv ou .xml)\n", p);
-            return 2;
-        }
-    }
-    if (l->n == 0) {
-        fprintf(stderr, "upload : aucune grille <poste>_<AAAA-MM>.csv|.xml trouvée\n");
-        return 2;
-    }
-    qsort(l->v, l->n, sizeof *l->v, by_path);
-    size_t w = 1;
-    for (size_t r = 1; r < l->n; r++) {
-        if (strcmp(l->v[r].path, l->v[w - 1].path) == 0)
-            free(l->v[r].path);
-        else
-            l->v[w++] = l->v[r];
-    }
-    l->n = w;
-    qsort(l->v, l->n, sizeof *l->v, by_send_order);
-    return 0;
-}
-
 static void summary(const up_ctx *c)
 {
     size_t n[UP_SKIPPED + 1] = {0};
@@ -747,9 +445,9 @@ static void summary(const up_ctx *c)
     fprintf(stderr, " ; %s lignes en %.1f s (%s lignes/s)\n", rows, secs, rate);
 }
 
-/* `iscgobs upload`: see collector.h and docs/demo.md. Returns 0 (all accepted), 1 (a rejection,
+/* `iscgobs upload`: see upload.h and docs/demo.md. Returns 0 (all accepted), 1 (a rejection,
  * a transport error or a file not sent) or 2 (usage error). */
-int col_cmd_upload(int argc, char **argv)
+int cli_cmd_upload(int argc, char **argv)
 {
     up_opts o;
     up_list l = {NULL, 0, 0};
@@ -760,8 +458,8 @@ int col_cmd_upload(int argc, char **argv)
         free(o.paths);
         return prc == 1 ? 0 : 2;
     }
-    int grc = gather(&o, &l);
-    if (grc == 0 && attach_manifests(l.v, l.n) < 0)
+    int grc = cli_upload_gather((const char *const *)o.paths, o.npaths, &l);
+    if (grc == 0 && cli_upload_manifests(l.v, l.n) < 0)
         grc = -1;
     if (grc) {
         if (grc < 0)

@@ -14,7 +14,6 @@
 #include <time.h>
 
 #include "buf.h"
-#include "collector.h"
 #include "date.h"
 #include "demo.h"
 #include "ref.h"
@@ -193,7 +192,7 @@ static const char *de(const char *name)
 
 /* Number of posts of each département: at least one each when there are enough posts, the
  * rest in proportion to the weights (largest remainders); otherwise a weighted draw. */
-static void share_posts(col_demo_rng *r, int nposts, const unsigned *w, size_t ndep, int *count)
+static void share_posts(demo_rng *r, int nposts, const unsigned *w, size_t ndep, int *count)
 {
     unsigned long total = 0;
     for (size_t i = 0; i < ndep; i++) {
@@ -205,7 +204,7 @@ static void share_posts(col_demo_rng *r, int nposts, const unsigned *w, size_t n
         for (size_t i = 0; i < ndep; i++)
             tmp[i] = w[i];
         for (int k = 0; k < nposts; k++) {
-            size_t i = col_demo_rng_pick(r, tmp, ndep);
+            size_t i = demo_rng_pick(r, tmp, ndep);
             count[i] = 1;
             tmp[i] = 0;
         }
@@ -231,22 +230,22 @@ static void share_posts(col_demo_rng *r, int nposts, const unsigned *w, size_t n
 }
 
 /* Attributes of post p (code, dep set) drawn from its own stream. */
-static void draw_post(col_demo_post *p, int seq, const ref_dep *d, int year, uint64_t seed,
-                      int idx, int *groupement_done, const col_demo_post *same_dep, int nsame)
+static void draw_post(demo_post *p, int seq, const ref_dep *d, int year, uint64_t seed,
+                      int idx, int *groupement_done, const demo_post *same_dep, int nsame)
 {
-    col_demo_rng r;
-    col_demo_rng_seed(&r, seed, 1 + (uint64_t)idx);
+    demo_rng r;
+    demo_rng_seed(&r, seed, 1 + (uint64_t)idx);
     unsigned w;
     const char *art = dep_article(d->code, &w);
     double ppn = strcmp(d->code, "75") == 0 ? 1.0 : w >= 150 ? 0.72 : w >= 90 ? 0.60
                                                   : w >= 50 ? 0.46 : 0.34;
-    p->gn = col_demo_rng_unit(&r) >= ppn;
+    p->gn = demo_rng_unit(&r) >= ppn;
 
     /* Host commune, distinct from the other posts of the département. */
     for (int tries = 0; tries < 12; tries++) {
         snprintf(p->commune, sizeof p->commune, "%s%s",
-                 stems[col_demo_rng_below(&r, OBS_ARRAY_LEN(stems))],
-                 complements[col_demo_rng_below(&r, OBS_ARRAY_LEN(complements))]);
+                 stems[demo_rng_below(&r, OBS_ARRAY_LEN(stems))],
+                 complements[demo_rng_below(&r, OBS_ARRAY_LEN(complements))]);
         int clash = 0;
         for (int k = 0; k < nsame; k++)
             clash |= strcmp(same_dep[k].commune, p->commune) == 0;
@@ -259,7 +258,7 @@ static void draw_post(col_demo_post *p, int seq, const ref_dep *d, int year, uin
                  (seq - 1) % 20 + 1, seq == 1 ? "er" : "e");
     } else if (!p->gn) {
         snprintf(p->name, sizeof p->name, "ISCG commissariat %s%s", de(p->commune), p->commune);
-    } else if (!*groupement_done && col_demo_rng_unit(&r) < 0.5) {
+    } else if (!*groupement_done && demo_rng_unit(&r) < 0.5) {
         *groupement_done = 1;
         snprintf(p->name, sizeof p->name, "ISCG groupement de gendarmerie %s%s", art, d->name);
     } else {
@@ -269,33 +268,33 @@ static void draw_post(col_demo_post *p, int seq, const ref_dep *d, int year, uin
 
     static const unsigned emp_pn[] = {50, 20, 10, 20}, emp_gn[] = {25, 40, 20, 15};
     static const char *const emp[] = {"COMMUNE", "DEPARTEMENT", "INTERCO", "ASSOCIATION"};
-    p->employer = ref_find(REF_EMPLOYEUR, emp[col_demo_rng_pick(&r, p->gn ? emp_gn : emp_pn, 4)]);
-    p->opened = (year - 1 - (int)col_demo_rng_below(&r, 12)) * 12 + (int)col_demo_rng_below(&r, 12);
+    p->employer = ref_find(REF_EMPLOYEUR, emp[demo_rng_pick(&r, p->gn ? emp_gn : emp_pn, 4)]);
+    p->opened = (year - 1 - (int)demo_rng_below(&r, 12)) * 12 + (int)demo_rng_below(&r, 12);
     p->closed = -1;
 
-    double f = col_demo_rng_unit(&r);
-    p->format = f < 0.70 ? COL_DEMO_CSV_SEMI : f < 0.80 ? COL_DEMO_CSV_CP1252
-              : f < 0.90 ? COL_DEMO_CSV_COMMA : COL_DEMO_XML;
-    int csv = p->format != COL_DEMO_XML;
-    p->bom = p->format == COL_DEMO_CSV_COMMA && col_demo_rng_unit(&r) < 0.5;
-    p->date_fr = csv && col_demo_rng_unit(&r) < 0.4;
-    p->header_style = p->format == COL_DEMO_CSV_CP1252 || (csv && col_demo_rng_unit(&r) < 0.2);
-    p->alt_order = csv && col_demo_rng_unit(&r) < 0.1;
-    p->no_comment = csv && col_demo_rng_unit(&r) < 0.15;
+    double f = demo_rng_unit(&r);
+    p->format = f < 0.70 ? DEMO_CSV_SEMI : f < 0.80 ? DEMO_CSV_CP1252
+              : f < 0.90 ? DEMO_CSV_COMMA : DEMO_XML;
+    int csv = p->format != DEMO_XML;
+    p->bom = p->format == DEMO_CSV_COMMA && demo_rng_unit(&r) < 0.5;
+    p->date_fr = csv && demo_rng_unit(&r) < 0.4;
+    p->header_style = p->format == DEMO_CSV_CP1252 || (csv && demo_rng_unit(&r) < 0.2);
+    p->alt_order = csv && demo_rng_unit(&r) < 0.1;
+    p->no_comment = csv && demo_rng_unit(&r) < 0.15;
     static const unsigned files_w[] = {45, 20, 15, 20};
     static const int files_pct[] = {0, 10, 30, 90};
-    p->ref_files = files_pct[col_demo_rng_pick(&r, files_w, 4)];
+    p->ref_files = files_pct[demo_rng_pick(&r, files_w, 4)];
     static const char *const prefixes[] = {"D-", "DOS ", "N°", ""};
-    snprintf(p->file_prefix, sizeof p->file_prefix, "%s", prefixes[col_demo_rng_below(&r, 4)]);
-    double s = exp(0.35 * col_demo_rng_gauss(&r));
+    snprintf(p->file_prefix, sizeof p->file_prefix, "%s", prefixes[demo_rng_below(&r, 4)]);
+    double s = exp(0.35 * demo_rng_gauss(&r));
     p->scale = s < 0.45 ? 0.45 : s > 1.9 ? 1.9 : s;
-    p->august_off = col_demo_rng_unit(&r) < 0.4;
-    p->irregular = col_demo_rng_unit(&r) < 0.08;
+    p->august_off = demo_rng_unit(&r) < 0.4;
+    p->irregular = demo_rng_unit(&r) < 0.08;
     p->stream = 1000000 + (uint64_t)idx;
 }
 
 /* Build the register of o->posts posts into *out (caller frees). */
-static obs_status make_register(const demo_opts *o, col_demo_post **out)
+static obs_status make_register(const demo_opts *o, demo_post **out)
 {
     size_t ndep = ref_dep_count();
     if (ndep > 128)
@@ -304,11 +303,11 @@ static obs_status make_register(const demo_opts *o, col_demo_post **out)
     int count[128];
     for (size_t i = 0; i < ndep; i++)
         dep_article(ref_dep_at(i)->code, &w[i]);
-    col_demo_rng r;
-    col_demo_rng_seed(&r, o->seed, 0);
+    demo_rng r;
+    demo_rng_seed(&r, o->seed, 0);
     share_posts(&r, o->posts, w, ndep, count);
 
-    col_demo_post *p = calloc((size_t)o->posts, sizeof *p);
+    demo_post *p = calloc((size_t)o->posts, sizeof *p);
     if (p == NULL)
         return OBS_ERR_NOMEM;
     int n = 0;
@@ -327,14 +326,14 @@ static obs_status make_register(const demo_opts *o, col_demo_post **out)
     int nopen = o->posts >= 5 ? (o->posts / 25 > 1 ? o->posts / 25 : 1) : 0;
     int nclose = o->posts >= 20 ? 2 : o->posts >= 5 ? 1 : 0;
     for (int k = 0; k < nopen + nclose; k++) {
-        col_demo_post *q;
+        demo_post *q;
         do
-            q = &p[col_demo_rng_below(&r, (uint32_t)n)];
+            q = &p[demo_rng_below(&r, (uint32_t)n)];
         while (q->opened >= o->year * 12 || q->closed >= 0);
         if (k < nopen)
-            q->opened = o->year * 12 + 1 + (int)col_demo_rng_below(&r, 10);
+            q->opened = o->year * 12 + 1 + (int)demo_rng_below(&r, 10);
         else
-            q->closed = o->year * 12 + 3 + (int)col_demo_rng_below(&r, 7);
+            q->closed = o->year * 12 + 3 + (int)demo_rng_below(&r, 7);
     }
     *out = p;
     return OBS_OK;
@@ -392,7 +391,7 @@ static void fmt_month(char *out, size_t cap, int mnum)
         snprintf(out, cap, "%04d-%02d", mnum / 12, mnum % 12 + 1);
 }
 
-static obs_status register_csv(const col_demo_post *p, int n, obs_buf *b)
+static obs_status register_csv(const demo_post *p, int n, obs_buf *b)
 {
     obs_status rc = obs_buf_puts(b, "code;name;dep;force;commune;employer;opened;closed\n");
     for (int i = 0; rc == OBS_OK && i < n; i++) {
@@ -401,11 +400,11 @@ static obs_status register_csv(const col_demo_post *p, int n, obs_buf *b)
         fmt_month(cl, sizeof cl, p[i].closed);
         rc = obs_buf_printf(b, "%s;", p[i].code);
         if (rc == OBS_OK)
-            rc = col_demo_csv_field(b, p[i].name, ';');
+            rc = demo_csv_field(b, p[i].name, ';');
         if (rc == OBS_OK)
             rc = obs_buf_printf(b, ";%s;%s;", p[i].dep, p[i].gn ? "GN" : "PN");
         if (rc == OBS_OK)
-            rc = col_demo_csv_field(b, p[i].commune, ';');
+            rc = demo_csv_field(b, p[i].commune, ';');
         if (rc == OBS_OK)
             rc = obs_buf_printf(b, ";%s;%s;%s\n", ref_at(REF_EMPLOYEUR, (size_t)p[i].employer)->code,
                                 op, cl);
@@ -419,12 +418,12 @@ static const double season[12] = {0.95, 0.90, 1.00, 1.00, 1.00, 1.05,
 
 /* Simulated reception of the grid of month mnum: mostly in the first days of the following
  * month, late ones (after the 10th) some weeks later; never after `now`. */
-static void received_at(col_demo_rng *r, int mnum, int late, long now_days, char *out, size_t cap)
+static void received_at(demo_rng *r, int mnum, int late, long now_days, char *out, size_t cap)
 {
     int y = (mnum + 1) / 12, m = (mnum + 1) % 12 + 1;
     long day = obs_days_from_civil(y, m, 1) +
-               (late ? 11 + (long)col_demo_rng_below(r, 40) : (long)col_demo_rng_below(r, 9));
-    int hh = 7 + (int)col_demo_rng_below(r, 11), mm = (int)col_demo_rng_below(r, 60);
+               (late ? 11 + (long)demo_rng_below(r, 40) : (long)demo_rng_below(r, 9));
+    int hh = 7 + (int)demo_rng_below(r, 11), mm = (int)demo_rng_below(r, 60);
     if (day >= now_days) { /* the month ended lately: received today at 00:00 UTC */
         day = now_days;
         hh = 0;
@@ -440,13 +439,13 @@ typedef struct demo_totals {
 } demo_totals;
 
 /* All grids of post p: files under grids_dir, lines appended to the manifest. */
-static int post_grids(const col_demo_post *p, const demo_opts *o, const char *grids_dir,
-                      int last_month, long now_days, col_demo_contact *cbuf, obs_buf *file,
+static int post_grids(const demo_post *p, const demo_opts *o, const char *grids_dir,
+                      int last_month, long now_days, demo_contact *cbuf, obs_buf *file,
                       obs_buf *manifest, demo_totals *t)
 {
-    col_demo_rng r;
-    col_demo_rng_seed(&r, o->seed, p->stream);
-    col_demo_people *pp = col_demo_people_new(p, o->year);
+    demo_rng r;
+    demo_rng_seed(&r, o->seed, p->stream);
+    demo_people *pp = demo_people_new(p, o->year);
     if (pp == NULL)
         return -1;
     int ret = 0;
@@ -455,8 +454,8 @@ static int post_grids(const col_demo_post *p, const demo_opts *o, const char *gr
         if (mnum < p->opened || (p->closed >= 0 && mnum > p->closed) || m > last_month)
             continue;
         /* Draws in a fixed order, whatever the outcome. */
-        double u_missing = col_demo_rng_unit(&r), u_empty = col_demo_rng_unit(&r);
-        double u_late = col_demo_rng_unit(&r), g = col_demo_rng_gauss(&r);
+        double u_missing = demo_rng_unit(&r), u_empty = demo_rng_unit(&r);
+        double u_late = demo_rng_unit(&r), g = demo_rng_gauss(&r);
         if (u_missing < (p->irregular ? 0.30 : 0.005))
             continue; /* never sent */
         double mean = 85.0 * p->scale * (m == 8 && p->august_off ? 0.55 : season[m - 1]);
@@ -469,15 +468,15 @@ static int post_grids(const col_demo_post *p, const demo_opts *o, const char *gr
             n = 0; /* holidays, vacant post: header only */
         if (n > DEMO_MAX_CONTACTS)
             n = DEMO_MAX_CONTACTS;
-        if (col_demo_people_month(pp, &r, m, cbuf, (size_t)n) != OBS_OK) {
+        if (demo_people_month(pp, &r, m, cbuf, (size_t)n) != OBS_OK) {
             ret = -1;
             break;
         }
         char name[64], when[32];
-        snprintf(name, sizeof name, "%s_%04d-%02d.%s", p->code, o->year, m, col_demo_ext(p->format));
+        snprintf(name, sizeof name, "%s_%04d-%02d.%s", p->code, o->year, m, demo_ext(p->format));
         received_at(&r, mnum, u_late < (p->irregular ? 0.30 : 0.06), now_days, when, sizeof when);
         obs_buf_reset(file);
-        if (col_demo_render(p, o->year, m, cbuf, (size_t)n, file) != OBS_OK ||
+        if (demo_render(p, o->year, m, cbuf, (size_t)n, file) != OBS_OK ||
             obs_buf_printf(manifest, "grids/%s;%s;%04d-%02d;%s\n", name, p->code, o->year, m,
                            when) != OBS_OK) {
             ret = -1;
@@ -488,13 +487,13 @@ static int post_grids(const col_demo_post *p, const demo_opts *o, const char *gr
         t->grids++;
         t->rows += n;
     }
-    col_demo_people_free(pp);
+    demo_people_free(pp);
     return ret;
 }
 
-/* `iscgobs demo`: see collector.h and docs/demo.md. Returns 0, 1 (cannot write, no memory)
+/* `iscgobs demo`: see demo.h and docs/demo.md. Returns 0, 1 (cannot write, no memory)
  * or 2 (usage error). */
-int col_cmd_demo(int argc, char **argv)
+int demo_cmd(int argc, char **argv)
 {
     obs_err e;
     if (ref_init(&e) != OBS_OK) {
@@ -520,8 +519,8 @@ int col_cmd_demo(int argc, char **argv)
                 strerror(errno));
         return 1;
     }
-    col_demo_post *posts = NULL;
-    col_demo_contact *cbuf = calloc(DEMO_MAX_CONTACTS, sizeof *cbuf);
+    demo_post *posts = NULL;
+    demo_contact *cbuf = calloc(DEMO_MAX_CONTACTS, sizeof *cbuf);
     obs_buf file, manifest;
     obs_buf_init(&file, 0);
     obs_buf_init(&manifest, 0);

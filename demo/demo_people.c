@@ -27,7 +27,7 @@ static uint64_t splitmix64(uint64_t *x)
     return z ^ (z >> 31);
 }
 
-void col_demo_rng_seed(col_demo_rng *r, uint64_t seed, uint64_t stream)
+void demo_rng_seed(demo_rng *r, uint64_t seed, uint64_t stream)
 {
     uint64_t x = seed ^ (stream * 0xD1B54A32D192ED03ULL);
     for (int i = 0; i < 4; i++)
@@ -41,7 +41,7 @@ static uint64_t rotl(uint64_t x, int k)
     return (x << k) | (x >> (64 - k));
 }
 
-uint64_t col_demo_rng_next(col_demo_rng *r)
+uint64_t demo_rng_next(demo_rng *r)
 {
     uint64_t *s = r->s;
     uint64_t result = rotl(s[1] * 5, 7) * 9;
@@ -55,30 +55,30 @@ uint64_t col_demo_rng_next(col_demo_rng *r)
     return result;
 }
 
-uint32_t col_demo_rng_below(col_demo_rng *r, uint32_t n)
+uint32_t demo_rng_below(demo_rng *r, uint32_t n)
 {
     /* Lemire's multiply-shift; the tiny bias is irrelevant for synthetic data. */
-    return (uint32_t)(((col_demo_rng_next(r) >> 32) * (uint64_t)n) >> 32);
+    return (uint32_t)(((demo_rng_next(r) >> 32) * (uint64_t)n) >> 32);
 }
 
-double col_demo_rng_unit(col_demo_rng *r)
+double demo_rng_unit(demo_rng *r)
 {
-    return (double)(col_demo_rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
+    return (double)(demo_rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
 }
 
-double col_demo_rng_gauss(col_demo_rng *r)
+double demo_rng_gauss(demo_rng *r)
 {
     /* Box-Muller; 1 - u keeps the logarithm finite. */
-    double u = 1.0 - col_demo_rng_unit(r), v = col_demo_rng_unit(r);
+    double u = 1.0 - demo_rng_unit(r), v = demo_rng_unit(r);
     return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
 }
 
-size_t col_demo_rng_pick(col_demo_rng *r, const unsigned *weights, size_t n)
+size_t demo_rng_pick(demo_rng *r, const unsigned *weights, size_t n)
 {
     unsigned long total = 0;
     for (size_t i = 0; i < n; i++)
         total += weights[i];
-    unsigned long x = (unsigned long)(col_demo_rng_unit(r) * (double)total);
+    unsigned long x = (unsigned long)(demo_rng_unit(r) * (double)total);
     for (size_t i = 0; i < n; i++) {
         if (x < weights[i])
             return i;
@@ -95,12 +95,12 @@ typedef struct wcode {
 } wcode;
 
 /* Draw a code from a weighted table and return its index in list l. */
-static int pick_code(col_demo_rng *r, ref_list l, const wcode *t, size_t n)
+static int pick_code(demo_rng *r, ref_list l, const wcode *t, size_t n)
 {
     unsigned w[32];
     for (size_t i = 0; i < n && i < OBS_ARRAY_LEN(w); i++)
         w[i] = t[i].w;
-    size_t k = col_demo_rng_pick(r, w, n < OBS_ARRAY_LEN(w) ? n : OBS_ARRAY_LEN(w));
+    size_t k = demo_rng_pick(r, w, n < OBS_ARRAY_LEN(w) ? n : OBS_ARRAY_LEN(w));
     int idx = ref_find(l, t[k].code);
     if (idx < 0)
         obs_fatal("demo: code absent from the reference lists");
@@ -217,8 +217,8 @@ typedef struct person {
     int file_year;
 } person;
 
-struct col_demo_people {
-    const col_demo_post *post;
+struct demo_people {
+    const demo_post *post;
     int year;
     person *v;
     size_t n, cap;
@@ -231,9 +231,9 @@ struct col_demo_people {
 _Static_assert(OBS_ARRAY_LEN(first_f) == NFIRST && OBS_ARRAY_LEN(first_m) == NFIRST,
                "both first-name lists hold NFIRST names");
 
-col_demo_people *col_demo_people_new(const col_demo_post *p, int year)
+demo_people *demo_people_new(const demo_post *p, int year)
 {
-    col_demo_people *pp = calloc(1, sizeof *pp);
+    demo_people *pp = calloc(1, sizeof *pp);
     if (pp == NULL)
         return NULL;
     pp->used = calloc(NSUR * NFIRST * 2, 1);
@@ -247,7 +247,7 @@ col_demo_people *col_demo_people_new(const col_demo_post *p, int year)
     return pp;
 }
 
-void col_demo_people_free(col_demo_people *pp)
+void demo_people_free(demo_people *pp)
 {
     if (pp == NULL)
         return;
@@ -256,29 +256,29 @@ void col_demo_people_free(col_demo_people *pp)
     free(pp);
 }
 
-void col_demo_postcode(col_demo_rng *rng, const char *dep, char out[6])
+void demo_postcode(demo_rng *rng, const char *dep, char out[6])
 {
     unsigned k;
     if (strcmp(dep, "2A") == 0) {          /* 20000-20190 */
-        k = col_demo_rng_below(rng, 20);
+        k = demo_rng_below(rng, 20);
         snprintf(out, 6, "20%03u", k * 10);
     } else if (strcmp(dep, "2B") == 0) {   /* 20200-20990 */
-        k = col_demo_rng_below(rng, 80);
+        k = demo_rng_below(rng, 80);
         snprintf(out, 6, "20%03u", 200 + k * 10);
     } else if (strlen(dep) == 3) {         /* 971xx ... 976xx */
-        k = col_demo_rng_below(rng, 10);
+        k = demo_rng_below(rng, 10);
         snprintf(out, 6, "%.3s%02u", dep, k * 10);
     } else {
-        k = col_demo_rng_below(rng, 100);
+        k = demo_rng_below(rng, 100);
         snprintf(out, 6, "%.2s%03u", dep, k * 10);
     }
 }
 
 /* A département drawn uniformly: where persons living away from the post come from. */
-static const char *random_dep(col_demo_rng *rng)
+static const char *random_dep(demo_rng *rng)
 {
     size_t n = ref_dep_count();
-    return ref_dep_at(col_demo_rng_below(rng, (uint32_t)n))->code;
+    return ref_dep_at(demo_rng_below(rng, (uint32_t)n))->code;
 }
 
 static int is_violence(const char *code)
@@ -288,7 +288,7 @@ static int is_violence(const char *code)
 }
 
 /* Create a new person; returns its index or -1 when memory ran out. */
-static long new_person(col_demo_people *pp, col_demo_rng *r)
+static long new_person(demo_people *pp, demo_rng *r)
 {
     if (pp->n == pp->cap) {
         size_t cap = pp->cap ? pp->cap * 2 : 256;
@@ -304,8 +304,8 @@ static long new_person(col_demo_people *pp, col_demo_rng *r)
     /* Age at the start of the year: about 15% minors, few over 75. */
     static const unsigned age_w[] = {60, 90, 120, 330, 270, 130};
     static const int age_lo[] = {3, 15, 18, 25, 40, 60}, age_hi[] = {14, 17, 24, 39, 59, 92};
-    size_t band = col_demo_rng_pick(r, age_w, OBS_ARRAY_LEN(age_w));
-    int age = age_lo[band] + (int)col_demo_rng_below(r, (uint32_t)(age_hi[band] - age_lo[band] + 1));
+    size_t band = demo_rng_pick(r, age_w, OBS_ARRAY_LEN(age_w));
+    int age = age_lo[band] + (int)demo_rng_below(r, (uint32_t)(age_hi[band] - age_lo[band] + 1));
     q->minor = band < 2;
     q->main_problem = (int8_t)(q->minor ? PICK(r, REF_PROBLEMATIQUE, prob_minor)
                                         : PICK(r, REF_PROBLEMATIQUE, prob_adult));
@@ -327,14 +327,14 @@ static long new_person(col_demo_people *pp, col_demo_rng *r)
         pf = strcmp(statut, "AUTEUR") == 0 ? 0.10 : 0.88;
     else if (strcmp(statut, "AUTEUR") == 0)
         pf = 0.20;
-    double u = col_demo_rng_unit(r);
-    q->sexe = (int8_t)ref_find(REF_SEXE, u < 0.02 ? "X" : col_demo_rng_unit(r) < pf ? "F" : "M");
+    double u = demo_rng_unit(r);
+    q->sexe = (int8_t)ref_find(REF_SEXE, u < 0.02 ? "X" : demo_rng_unit(r) < pf ? "F" : "M");
 
     /* A name that no other person of this post has (retry a few times). */
     int male = strcmp(ref_at(REF_SEXE, (size_t)q->sexe)->code, "M") == 0;
     for (int tries = 0; tries < 20; tries++) {
-        q->surname = (uint16_t)col_demo_rng_below(r, NSUR);
-        q->first = (uint16_t)col_demo_rng_below(r, NFIRST);
+        q->surname = (uint16_t)demo_rng_below(r, NSUR);
+        q->first = (uint16_t)demo_rng_below(r, NFIRST);
         size_t slot = ((size_t)male * NSUR + q->surname) * NFIRST + q->first;
         if (!pp->used[slot]) {
             pp->used[slot] = 1;
@@ -343,27 +343,27 @@ static long new_person(col_demo_people *pp, col_demo_rng *r)
         if (tries == 19)
             q->file_no = -1; /* name taken: this post will use a file number */
     }
-    if (q->file_no < 0 || (int)col_demo_rng_below(r, 100) < pp->post->ref_files) {
+    if (q->file_no < 0 || (int)demo_rng_below(r, 100) < pp->post->ref_files) {
         q->file_no = pp->next_file++;
         q->file_year = pp->year;
     }
 
     /* Birth: full date (85%), year only (7%), not given (8%). */
-    double b = col_demo_rng_unit(r);
+    double b = demo_rng_unit(r);
     if (b < 0.92) {
-        q->by = (int16_t)(pp->year - age - 1 + (int)col_demo_rng_below(r, 2));
+        q->by = (int16_t)(pp->year - age - 1 + (int)demo_rng_below(r, 2));
         if (b < 0.85) {
-            q->bm = (int8_t)(1 + col_demo_rng_below(r, 12));
-            q->bd = (int8_t)(1 + col_demo_rng_below(r, 28));
+            q->bm = (int8_t)(1 + demo_rng_below(r, 12));
+            q->bd = (int8_t)(1 + demo_rng_below(r, 28));
         }
     }
 
     /* Residence: mostly in the post's département, some elsewhere, some unknown. */
-    double c = col_demo_rng_unit(r);
+    double c = demo_rng_unit(r);
     if (c < 0.87)
-        col_demo_postcode(r, pp->post->dep, q->cp);
+        demo_postcode(r, pp->post->dep, q->cp);
     else if (c < 0.93)
-        col_demo_postcode(r, random_dep(r), q->cp);
+        demo_postcode(r, random_dep(r), q->cp);
     else
         q->cp[0] = '\0';
 
@@ -396,10 +396,10 @@ static void change_case(char *s, int up)
 
 /* Write the reference of person q as the worker typed it this time. The variants all fold
  * to the same normalised reference (grid-format.md section 5). */
-static void write_ref(const col_demo_people *pp, const person *q, col_demo_rng *r, char *out,
+static void write_ref(const demo_people *pp, const person *q, demo_rng *r, char *out,
                       size_t cap)
 {
-    unsigned v = col_demo_rng_below(r, 100);
+    unsigned v = demo_rng_below(r, 100);
     if (q->file_no > 0) {
         const char *pre = pp->post->file_prefix;
         if (v < 85)
@@ -438,7 +438,7 @@ static void write_ref(const col_demo_people *pp, const person *q, col_demo_rng *
 }
 
 /* Add up to `extra` codes drawn from table t to mask (repeats collapse). */
-static uint32_t add_codes(col_demo_rng *r, ref_list l, const wcode *t, size_t n, int extra,
+static uint32_t add_codes(demo_rng *r, ref_list l, const wcode *t, size_t n, int extra,
                           uint32_t mask)
 {
     for (int i = 0; i < extra; i++)
@@ -447,11 +447,11 @@ static uint32_t add_codes(col_demo_rng *r, ref_list l, const wcode *t, size_t n,
 }
 
 /* Fill one contact of person q. */
-static void fill_contact(col_demo_people *pp, col_demo_rng *r, const person *q, int repeat,
-                         int dim, col_demo_contact *c)
+static void fill_contact(demo_people *pp, demo_rng *r, const person *q, int repeat,
+                         int dim, demo_contact *c)
 {
     memset(c, 0, sizeof *c);
-    c->day = 1 + (int)col_demo_rng_below(r, (uint32_t)dim);
+    c->day = 1 + (int)demo_rng_below(r, (uint32_t)dim);
     write_ref(pp, q, r, c->ref, sizeof c->ref);
     c->by = q->by;
     c->bm = q->bm;
@@ -462,19 +462,19 @@ static void fill_contact(col_demo_people *pp, col_demo_rng *r, const person *q, 
     c->connu_ss = q->connu_ss;
     static const wcode origine_again[] = {{"SPONTANE", 60}, {"POL_ACCUEIL", 20}, {"BPF", 10},
                                           {"SERV_SOCIAL", 10}};
-    c->origine = repeat && col_demo_rng_unit(r) < 0.5 ? PICK(r, REF_ORIGINE, origine_again)
+    c->origine = repeat && demo_rng_unit(r) < 0.5 ? PICK(r, REF_ORIGINE, origine_again)
                                                       : q->origine;
     c->mode = PICK(r, REF_MODE, mode_tab);
 
     /* Problems: the person's main one plus 0-2 others (1: 55%, 2: 33%, 3: 12%). */
     static const unsigned nprob_w[] = {55, 33, 12};
-    int extra = (int)col_demo_rng_pick(r, nprob_w, 3);
+    int extra = (int)demo_rng_pick(r, nprob_w, 3);
     c->problems = add_codes(r, REF_PROBLEMATIQUE, prob_second, OBS_ARRAY_LEN(prob_second), extra,
                             1u << q->main_problem);
 
     /* Orientations: 0-3 partners suited to the problem. */
     static const unsigned nor_w[] = {30, 40, 20, 10};
-    int nor = (int)col_demo_rng_pick(r, nor_w, 4);
+    int nor = (int)demo_rng_pick(r, nor_w, 4);
     const char *main = ref_at(REF_PROBLEMATIQUE, (size_t)q->main_problem)->code;
     if (q->minor)
         c->orientations = add_codes(r, REF_PARTENAIRE, orient_minor, OBS_ARRAY_LEN(orient_minor), nor, 0);
@@ -484,20 +484,20 @@ static void fill_contact(col_demo_people *pp, col_demo_rng *r, const person *q, 
     else
         c->orientations = add_codes(r, REF_PARTENAIRE, orient_other, OBS_ARRAY_LEN(orient_other), nor, 0);
 
-    if (col_demo_rng_unit(r) < 0.08)
-        c->comment = comments[col_demo_rng_below(r, OBS_ARRAY_LEN(comments))];
+    if (demo_rng_unit(r) < 0.08)
+        c->comment = comments[demo_rng_below(r, OBS_ARRAY_LEN(comments))];
 }
 
-obs_status col_demo_people_month(col_demo_people *pp, col_demo_rng *rng, int month,
-                                 col_demo_contact *out, size_t n)
+obs_status demo_people_month(demo_people *pp, demo_rng *rng, int month,
+                                 demo_contact *out, size_t n)
 {
     int dim = obs_days_in_month(pp->year, month);
     for (size_t i = 0; i < n; i++) {
         long idx;
-        int repeat = pp->n > 0 && col_demo_rng_unit(rng) < 0.25;
+        int repeat = pp->n > 0 && demo_rng_unit(rng) < 0.25;
         if (repeat) {
             /* Recently met persons come back more often. */
-            size_t back = (size_t)(fabs(col_demo_rng_gauss(rng)) * 60.0);
+            size_t back = (size_t)(fabs(demo_rng_gauss(rng)) * 60.0);
             idx = (long)(pp->n - 1 - (back < pp->n ? back : pp->n - 1));
         } else {
             idx = new_person(pp, rng);
@@ -509,7 +509,7 @@ obs_status col_demo_people_month(col_demo_people *pp, col_demo_rng *rng, int mon
     /* Rows in day order, ties in generation order: a stable insertion sort (qsort is not
      * stable, and a few hundred rows at most). */
     for (size_t i = 1; i < n; i++) {
-        col_demo_contact tmp = out[i];
+        demo_contact tmp = out[i];
         size_t j = i;
         while (j > 0 && out[j - 1].day > tmp.day) {
             out[j] = out[j - 1];

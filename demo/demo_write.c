@@ -25,9 +25,9 @@ static const int order_std[NCOLS] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
 static const int order_alt[NCOLS] = {C_REF, C_DATE, C_SEXE, C_BIRTH, C_CP, C_CONNU, C_STATUT,
                                      C_ORIGINE, C_PROBS, C_ORIENT, C_MODE, C_COMMENT};
 
-const char *col_demo_ext(col_demo_format f)
+const char *demo_ext(demo_format f)
 {
-    return f == COL_DEMO_XML ? "xml" : "csv";
+    return f == DEMO_XML ? "xml" : "csv";
 }
 
 /* ---- Windows-1252 ---- */
@@ -54,7 +54,7 @@ static unsigned char cp1252_byte(unsigned long c)
     return 0;
 }
 
-obs_status col_demo_utf8_to_cp1252(const char *s, size_t len, obs_buf *out)
+obs_status demo_utf8_to_cp1252(const char *s, size_t len, obs_buf *out)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
     while (p < end) {
@@ -90,7 +90,7 @@ obs_status col_demo_utf8_to_cp1252(const char *s, size_t len, obs_buf *out)
 
 /* ---- CSV ---- */
 
-obs_status col_demo_csv_field(obs_buf *out, const char *s, char sep)
+obs_status demo_csv_field(obs_buf *out, const char *s, char sep)
 {
     if (s == NULL || *s == '\0')
         return OBS_OK;
@@ -125,7 +125,7 @@ static void fmt_date(char *out, size_t cap, int y, int m, int d, int fr)
         snprintf(out, cap, "%04d-%02d-%02d", y, m, d);
 }
 
-static void fmt_birth(char *out, size_t cap, const col_demo_contact *c, int fr)
+static void fmt_birth(char *out, size_t cap, const demo_contact *c, int fr)
 {
     if (c->by == 0)
         out[0] = '\0';
@@ -136,7 +136,7 @@ static void fmt_birth(char *out, size_t cap, const col_demo_contact *c, int fr)
 }
 
 /* The text of column col for contact c (UTF-8, in tmp). */
-static const char *cell(const col_demo_post *p, int year, int month, const col_demo_contact *c,
+static const char *cell(const demo_post *p, int year, int month, const demo_contact *c,
                         int col, char *tmp, size_t cap)
 {
     switch (col) {
@@ -155,11 +155,11 @@ static const char *cell(const col_demo_post *p, int year, int month, const col_d
     }
 }
 
-static obs_status render_csv(const col_demo_post *p, int year, int month,
-                             const col_demo_contact *c, size_t n, obs_buf *out)
+static obs_status render_csv(const demo_post *p, int year, int month,
+                             const demo_contact *c, size_t n, obs_buf *out)
 {
-    char sep = p->format == COL_DEMO_CSV_COMMA ? ',' : ';';
-    const char *eol = p->format == COL_DEMO_CSV_CP1252 ? "\r\n" : "\n";
+    char sep = p->format == DEMO_CSV_COMMA ? ',' : ';';
+    const char *eol = p->format == DEMO_CSV_CP1252 ? "\r\n" : "\n";
     const int *order = p->alt_order ? order_alt : order_std;
     int ncols = p->no_comment ? NCOLS - 1 : NCOLS; /* commentaire is last in both orders */
     /* Small deterministic quirks the format allows: no final newline, a trailing blank line. */
@@ -182,7 +182,7 @@ static obs_status render_csv(const col_demo_post *p, int year, int month,
             if (k)
                 rc = obs_buf_putc(&u, sep);
             if (rc == OBS_OK)
-                rc = col_demo_csv_field(&u, cell(p, year, month, &c[i], order[k], tmp, sizeof tmp),
+                rc = demo_csv_field(&u, cell(p, year, month, &c[i], order[k], tmp, sizeof tmp),
                                         sep);
         }
         if (rc == OBS_OK && !(i + 1 == n && quirk == 5))
@@ -191,10 +191,10 @@ static obs_status render_csv(const col_demo_post *p, int year, int month,
     if (rc == OBS_OK && quirk == 7)
         rc = obs_buf_puts(&u, eol);
 
-    if (rc == OBS_OK && p->format == COL_DEMO_CSV_COMMA && p->bom)
+    if (rc == OBS_OK && p->format == DEMO_CSV_COMMA && p->bom)
         rc = obs_buf_puts(out, "\xEF\xBB\xBF");
     if (rc == OBS_OK)
-        rc = p->format == COL_DEMO_CSV_CP1252 ? col_demo_utf8_to_cp1252(u.data, u.len, out)
+        rc = p->format == DEMO_CSV_CP1252 ? demo_utf8_to_cp1252(u.data, u.len, out)
                                               : obs_buf_append(out, u.data, u.len);
     obs_buf_free(&u);
     return rc;
@@ -239,8 +239,8 @@ static obs_status xml_codes(obs_buf *out, const char *name, ref_list l, uint32_t
     return rc;
 }
 
-static obs_status render_xml(const col_demo_post *p, int year, int month,
-                             const col_demo_contact *c, size_t n, obs_buf *out)
+static obs_status render_xml(const demo_post *p, int year, int month,
+                             const demo_contact *c, size_t n, obs_buf *out)
 {
     obs_status rc = obs_buf_printf(out,
                                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -249,7 +249,7 @@ static obs_status render_xml(const col_demo_post *p, int year, int month,
                                    p->code, year, month);
     char tmp[64];
     for (size_t i = 0; rc == OBS_OK && i < n; i++) {
-        const col_demo_contact *x = &c[i];
+        const demo_contact *x = &c[i];
         rc = obs_buf_puts(out, "  <contact>\n");
         fmt_date(tmp, sizeof tmp, year, month, x->day, 0);
         if (rc == OBS_OK)
@@ -285,10 +285,10 @@ static obs_status render_xml(const col_demo_post *p, int year, int month,
     return rc;
 }
 
-obs_status col_demo_render(const col_demo_post *p, int year, int month,
-                           const col_demo_contact *c, size_t n, obs_buf *out)
+obs_status demo_render(const demo_post *p, int year, int month,
+                           const demo_contact *c, size_t n, obs_buf *out)
 {
-    if (p->format == COL_DEMO_XML)
+    if (p->format == DEMO_XML)
         return render_xml(p, year, month, c, n, out);
     return render_csv(p, year, month, c, n, out);
 }

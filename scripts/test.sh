@@ -29,6 +29,12 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 passed=0
 failed=0
 failures=()
+
+# The shape of the code (docs/architecture.md): floors, file and folder sizes.
+if [ -z "${TEST_ONLY:-}" ] || [ "$TEST_ONLY" = layout ]; then
+  echo "=== layout"
+  if scripts/layout.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("layout"); fi
+fi
 for flavour in ${TEST_FLAVOURS:-release address undefined}; do
   san=""
   [ "$flavour" = release ] || san=$flavour

@@ -64,7 +64,7 @@ static void login_form(obs_request *rq, obs_response *rs, int status, const char
     exp_page_send(rq, rs, status, "Connexion", &b, h.rc);
     obs_buf_free(&b);
     if (rs->status == status)
-        exp_cookie_set(rq, rs, EXP_LOGIN_CSRF_COOKIE, tok, "/connexion", 3600);
+        web_cookie_set(rq, rs, WEB_LOGIN_CSRF_COOKIE, tok, "/connexion", 3600);
     obs_wipe(tok, sizeof tok);
 }
 
@@ -90,9 +90,9 @@ static void login_get(obs_request *rq, obs_response *rs)
         obs_buf_free(&b);
         return;
     }
-    const char *why = obs_http_query(rq, EXP_LOGIN_EXPIRED_PARAM);
+    const char *why = obs_http_query(rq, WEB_LOGIN_EXPIRED_PARAM);
     login_form(rq, rs, 200,
-               why && strcmp(why, EXP_LOGIN_EXPIRED_VALUE) == 0
+               why && strcmp(why, WEB_LOGIN_EXPIRED_VALUE) == 0
                    ? "Votre session a expiré ou vous n'êtes pas connecté : connectez-vous, puis "
                      "envoyez à nouveau le formulaire."
                    : NULL);
@@ -123,10 +123,10 @@ static obs_status check_credentials(PGconn *c, const char *ident, const char *se
         if (rc)
             return rc;
         if (PQntuples(r) == 1) {
-            if (exp_password_verify(secret, PQgetvalue(r, 0, 3)))
+            if (web_password_verify(secret, PQgetvalue(r, 0, 3)))
                 *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
         } else {
-            exp_password_dummy(secret); /* the same time whether the account exists or not */
+            web_password_dummy(secret); /* the same time whether the account exists or not */
         }
     }
     if (*id) {
@@ -141,48 +141,48 @@ static void login_post(obs_request *rq, obs_response *rs)
 {
     obs_err e;
     obs_err_clear(&e);
-    exp_form form;
-    if (exp_form_parse(obs_http_header(rq, "Content-Type"), rq->body.data, rq->body.len, &form,
+    web_form form;
+    if (web_form_parse(obs_http_header(rq, "Content-Type"), rq->body.data, rq->body.len, &form,
                        &e)) {
-        exp_form_free(&form);
+        web_form_free(&form);
         login_form(rq, rs, 400, "Formulaire de connexion illisible : recommencez.");
         return;
     }
-    const char *csrf = exp_form_get(&form, "csrf");
+    const char *csrf = web_form_get(&form, "csrf");
     const char *cookie = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND,
-                                                     EXP_LOGIN_CSRF_COOKIE);
+                                                     WEB_LOGIN_CSRF_COOKIE);
     if (csrf == NULL || cookie == NULL || strlen(csrf) != 64 || strlen(cookie) != 64 ||
         !obs_ct_equal(csrf, cookie, 64)) {
-        exp_form_free(&form);
+        web_form_free(&form);
         login_form(rq, rs, 403, "Formulaire expiré ou jeton de sécurité (CSRF) invalide : "
                                 "recommencez la connexion.");
         return;
     }
-    const char *ident = exp_form_get(&form, "identifiant");
-    const char *secret = exp_form_get(&form, "secret");
+    const char *ident = web_form_get(&form, "identifiant");
+    const char *secret = web_form_get(&form, "secret");
     PGconn *c = obs_db_conn(&e);
     long long id = 0;
     char name[128] = "", role[16] = "";
     if (c == NULL ||
         (secret && secret[0] && check_credentials(c, ident, secret, &id, name, role, &e))) {
-        exp_form_free(&form);
+        web_form_free(&form);
         exp_page_fail(rq, rs, &e);
         return;
     }
-    exp_form_free(&form); /* wipes the secret */
+    web_form_free(&form); /* wipes the secret */
     obs_wipe(rq->body.data, rq->body.len);
     if (id == 0) {
-        exp_audit(c, 0, NULL, "web.login", NULL, "rejected", NULL);
+        web_audit(c, 0, NULL, "web.login", NULL, "rejected", NULL);
         obs_log(OBS_LOG_INFO, "web.login", "outcome=rejected");
         login_form(rq, rs, 401, GENERIC_FAILURE);
         return;
     }
     char sid[65];
-    if (exp_session_close_presented(c, rq, &e) || exp_session_open(c, id, sid, &e)) {
+    if (web_session_close_presented(c, rq, &e) || web_session_open(c, id, sid, &e)) {
         exp_page_fail(rq, rs, &e);
         return;
     }
-    exp_audit(c, id, name, "web.login", name, "ok", NULL);
+    web_audit(c, id, name, "web.login", name, "ok", NULL);
     obs_log(OBS_LOG_INFO, "web.login", "outcome=ok account=%lld", id);
     /* A post goes to its page, analysts and administrators to the monthly summary. */
     exp_page_ctx ctx;
@@ -192,8 +192,8 @@ static void login_post(obs_request *rq, obs_response *rs)
     obs_http_text(rs, 303, "text/plain; charset=utf-8", "Connexion réussie.\n");
     obs_http_add_header(rs, "Location", strcmp(role, "post") == 0 ? "/poste" : next);
     obs_http_add_header(rs, "Cache-Control", "no-store");
-    exp_cookie_set(rq, rs, OBS_SESSION_COOKIE, sid, "/", EXP_SESSION_SECONDS);
-    exp_cookie_set(rq, rs, EXP_LOGIN_CSRF_COOKIE, "", "/connexion", 0);
+    web_cookie_set(rq, rs, OBS_SESSION_COOKIE, sid, "/", WEB_SESSION_SECONDS);
+    web_cookie_set(rq, rs, WEB_LOGIN_CSRF_COOKIE, "", "/connexion", 0);
     obs_wipe(sid, sizeof sid);
 }
 
@@ -201,23 +201,23 @@ static void logout_post(obs_request *rq, obs_response *rs)
 {
     obs_err e;
     obs_err_clear(&e);
-    exp_form form;
-    if (exp_form_parse(obs_http_header(rq, "Content-Type"), rq->body.data, rq->body.len, &form,
+    web_form form;
+    if (web_form_parse(obs_http_header(rq, "Content-Type"), rq->body.data, rq->body.len, &form,
                        &e)) {
-        exp_form_free(&form);
+        web_form_free(&form);
         exp_page_fail(rq, rs, &e);
         return;
     }
-    int ok = exp_csrf_require(rq, rs, exp_form_get(&form, "csrf"));
-    exp_form_free(&form);
+    int ok = web_csrf_require(rq, rs, web_form_get(&form, "csrf"));
+    web_form_free(&form);
     if (!ok)
         return;
     PGconn *c = obs_db_conn(&e);
-    if (c == NULL || (rq->who.session && exp_session_close(c, rq->who.session_hash, &e))) {
+    if (c == NULL || (rq->who.session && web_session_close(c, rq->who.session_hash, &e))) {
         exp_page_fail(rq, rs, &e);
         return;
     }
-    exp_audit(c, rq->who.account_id, rq->who.name, "web.logout", rq->who.name, "ok", NULL);
+    web_audit(c, rq->who.account_id, rq->who.name, "web.logout", rq->who.name, "ok", NULL);
     obs_log(OBS_LOG_INFO, "web.logout", "account=%lld", rq->who.account_id);
     memset(&rq->who, 0, sizeof rq->who); /* the page below is for an anonymous visitor */
     obs_buf b;
@@ -228,20 +228,20 @@ static void logout_post(obs_request *rq, obs_response *rs)
                      "<p><a href=\"/connexion\">Se reconnecter</a></p>");
     exp_page_send(rq, rs, 200, "Déconnexion", &b, h.rc);
     obs_buf_free(&b);
-    exp_cookie_set(rq, rs, OBS_SESSION_COOKIE, "", "/", 0);
+    web_cookie_set(rq, rs, OBS_SESSION_COOKIE, "", "/", 0);
 }
 
-void exp_login_get(obs_request *rq, obs_response *rs)
+void web_login_get(obs_request *rq, obs_response *rs)
 {
     login_get(rq, rs);
 }
 
-void exp_login_post(obs_request *rq, obs_response *rs)
+void web_login_post(obs_request *rq, obs_response *rs)
 {
     login_post(rq, rs);
 }
 
-void exp_logout_post(obs_request *rq, obs_response *rs)
+void web_logout_post(obs_request *rq, obs_response *rs)
 {
     logout_post(rq, rs);
 }

@@ -219,7 +219,7 @@ static void post_page(obs_request *rq, obs_response *rs, int status, const char 
 static int require_post(obs_request *rq, obs_response *rs)
 {
     if (rq->who.role == OBS_ROLE_NONE) {
-        exp_redirect_login(rs, 0);
+        web_redirect_login(rs, 0);
         return 0;
     }
     if (rq->who.role != OBS_ROLE_POST) {
@@ -230,7 +230,7 @@ static int require_post(obs_request *rq, obs_response *rs)
     return 1;
 }
 
-void exp_post_get(obs_request *rq, obs_response *rs)
+void web_post_get(obs_request *rq, obs_response *rs)
 {
     obs_err e;
     obs_err_clear(&e);
@@ -332,7 +332,7 @@ static int render_outcome(exp_html *h, const obs_response *res, const char *peri
 }
 
 /* The media type of the uploaded file, from its name (browsers disagree on CSV types). */
-static const char *file_type(const exp_field *f)
+static const char *file_type(const web_field *f)
 {
     size_t n = strlen(f->filename);
     if (n > 4 && strcasecmp(f->filename + n - 4, ".xml") == 0)
@@ -340,26 +340,26 @@ static const char *file_type(const exp_field *f)
     return "text/csv";
 }
 
-void exp_post_upload(obs_request *rq, obs_response *rs)
+void web_post_upload(obs_request *rq, obs_response *rs)
 {
     obs_err e;
     obs_err_clear(&e);
-    exp_form form;
-    if (exp_form_parse(obs_http_header(rq, "Content-Type"), rq->body.data, rq->body.len, &form,
+    web_form form;
+    if (web_form_parse(obs_http_header(rq, "Content-Type"), rq->body.data, rq->body.len, &form,
                        &e)) {
-        exp_form_free(&form);
+        web_form_free(&form);
         obs_wipe(rq->body.data, rq->body.len);
         exp_page_fail(rq, rs, &e);
         return;
     }
-    if (!exp_csrf_require(rq, rs, exp_form_get(&form, "csrf")) || !require_post(rq, rs)) {
-        exp_form_free(&form);
+    if (!web_csrf_require(rq, rs, web_form_get(&form, "csrf")) || !require_post(rq, rs)) {
+        web_form_free(&form);
         obs_wipe(rq->body.data, rq->body.len);
         return;
     }
-    const char *period = exp_form_get(&form, "mois");
-    const char *action = exp_form_get(&form, "action");
-    const exp_field *file = exp_form_field(&form, "grille");
+    const char *period = web_form_get(&form, "mois");
+    const char *action = web_form_get(&form, "action");
+    const web_field *file = web_form_field(&form, "grille");
     int dry_run = action && strcmp(action, "verifier") == 0;
     obs_buf res_html;
     obs_buf_init(&res_html, EXP_PAGE_MAX);
@@ -380,7 +380,7 @@ void exp_post_upload(obs_request *rq, obs_response *rs)
         status = render_outcome(&h, &res, period, dry_run);
         obs_buf_free(&res.body);
     }
-    exp_form_free(&form);
+    web_form_free(&form);
     obs_wipe(rq->body.data, rq->body.len);
     if (h.rc) {
         obs_buf_free(&res_html);

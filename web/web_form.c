@@ -48,12 +48,12 @@ static obs_status too_many(obs_err *e)
 }
 
 /* Append a text field (value copied). */
-static obs_status add_text(exp_form *form, const char *name, const char *v, size_t len,
+static obs_status add_text(web_form *form, const char *name, const char *v, size_t len,
                            obs_err *e)
 {
-    if (form->n == EXP_FORM_MAX_FIELDS || len > EXP_FORM_MAX_TEXT)
+    if (form->n == WEB_FORM_MAX_FIELDS || len > WEB_FORM_MAX_TEXT)
         return too_many(e);
-    exp_field *f = &form->f[form->n];
+    web_field *f = &form->f[form->n];
     memset(f, 0, sizeof *f);
     snprintf(f->name, sizeof f->name, "%s", name);
     f->value = malloc(len + 1);
@@ -67,10 +67,10 @@ static obs_status add_text(exp_form *form, const char *name, const char *v, size
     return OBS_OK;
 }
 
-static obs_status parse_urlencoded(const char *body, size_t len, exp_form *form, obs_err *e)
+static obs_status parse_urlencoded(const char *body, size_t len, web_form *form, obs_err *e)
 {
     char name[64];
-    char *val = malloc(EXP_FORM_MAX_TEXT + 1);
+    char *val = malloc(WEB_FORM_MAX_TEXT + 1);
     if (val == NULL)
         return obs_fail(e, OBS_ERR_NOMEM, "E_NOMEM", "mémoire insuffisante");
     obs_status rc = OBS_OK;
@@ -84,13 +84,13 @@ static obs_status parse_urlencoded(const char *body, size_t len, exp_form *form,
         long vl = 0;
         if (url_decode(body + i, nlen, name, sizeof name) < 0 ||
             (eq && (vl = url_decode(eq + 1, (size_t)(body + end - eq - 1), val,
-                                    EXP_FORM_MAX_TEXT + 1)) < 0))
+                                    WEB_FORM_MAX_TEXT + 1)) < 0))
             rc = too_many(e);
         else if (nlen)
             rc = add_text(form, name, eq ? val : "", (size_t)vl, e);
         i = end + 1;
     }
-    obs_wipe(val, EXP_FORM_MAX_TEXT + 1);
+    obs_wipe(val, WEB_FORM_MAX_TEXT + 1);
     free(val);
     return rc;
 }
@@ -128,7 +128,7 @@ static const char *find_bytes(const char *h, size_t hl, const char *n, size_t nl
 }
 
 static obs_status parse_multipart(const char *body, size_t len, const char *ctype,
-                                  exp_form *form, obs_err *e)
+                                  web_form *form, obs_err *e)
 {
     char boundary[80], delim[84];
     if (!header_param(ctype, strlen(ctype), "boundary", boundary, sizeof boundary) ||
@@ -175,9 +175,9 @@ static obs_status parse_multipart(const char *body, size_t len, const char *ctyp
         if (name[0] == '\0')
             return obs_fail(e, OBS_ERR_INPUT, "E_FORM", "formulaire mal formé (nom de champ)");
         if (has_file) {
-            if (form->n == EXP_FORM_MAX_FIELDS)
+            if (form->n == WEB_FORM_MAX_FIELDS)
                 return too_many(e);
-            exp_field *f = &form->f[form->n++];
+            web_field *f = &form->f[form->n++];
             memset(f, 0, sizeof *f);
             snprintf(f->name, sizeof f->name, "%s", name);
             snprintf(f->filename, sizeof f->filename, "%s", filename);
@@ -193,7 +193,7 @@ static obs_status parse_multipart(const char *body, size_t len, const char *ctyp
     }
 }
 
-obs_status exp_form_parse(const char *ctype, const char *body, size_t len, exp_form *form,
+obs_status web_form_parse(const char *ctype, const char *body, size_t len, web_form *form,
                           obs_err *e)
 {
     memset(form, 0, sizeof *form);
@@ -206,7 +206,7 @@ obs_status exp_form_parse(const char *ctype, const char *body, size_t len, exp_f
     return obs_fail(e, OBS_ERR_INPUT, "E_FORM", "type de formulaire non accepté");
 }
 
-const exp_field *exp_form_field(const exp_form *form, const char *name)
+const web_field *web_form_field(const web_form *form, const char *name)
 {
     for (size_t i = 0; i < form->n; i++)
         if (strcmp(form->f[i].name, name) == 0)
@@ -214,13 +214,13 @@ const exp_field *exp_form_field(const exp_form *form, const char *name)
     return NULL;
 }
 
-const char *exp_form_get(const exp_form *form, const char *name)
+const char *web_form_get(const web_form *form, const char *name)
 {
-    const exp_field *f = exp_form_field(form, name);
+    const web_field *f = web_form_field(form, name);
     return f ? f->value : NULL;
 }
 
-void exp_form_free(exp_form *form)
+void web_form_free(web_form *form)
 {
     if (form == NULL)
         return;

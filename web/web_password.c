@@ -85,7 +85,7 @@ static int scrypt_derive(const char *pw, const uint8_t *salt, int ln, uint32_t r
     return ok ? 0 : -1;
 }
 
-obs_status exp_password_hash(const char *password, char *out, size_t cap, obs_err *e)
+obs_status web_password_hash(const char *password, char *out, size_t cap, obs_err *e)
 {
     size_t len = strlen(password);
     if (len == 0 || len > PW_MAX)
@@ -106,7 +106,7 @@ obs_status exp_password_hash(const char *password, char *out, size_t cap, obs_er
     return OBS_OK;
 }
 
-int exp_password_verify(const char *password, const char *phc)
+int web_password_verify(const char *password, const char *phc)
 {
     int ln = 0, r = 0, p = 0, used = 0;
     if (phc == NULL || strlen(password) == 0 || strlen(password) > PW_MAX ||
@@ -126,7 +126,7 @@ int exp_password_verify(const char *password, const char *phc)
     return ok;
 }
 
-void exp_password_dummy(const char *password)
+void web_password_dummy(const char *password)
 {
     static const uint8_t salt[SALT_LEN] = {0};
     uint8_t out[KEY_LEN];
@@ -134,7 +134,7 @@ void exp_password_dummy(const char *password)
         obs_wipe(out, sizeof out);
 }
 
-obs_status exp_password_read_stdin(char *out, size_t cap, obs_err *e)
+obs_status web_password_read_stdin(char *out, size_t cap, obs_err *e)
 {
     if (fgets(out, (int)cap, stdin) == NULL)
         return obs_fail(e, OBS_ERR_INPUT, "E_PASSWORD", "mot de passe attendu sur l'entrée standard");
@@ -179,10 +179,10 @@ static obs_status set_password_tx(PGconn *c, void *arg, obs_err *e)
     return rc;
 }
 
-obs_status exp_password_set(PGconn *c, const char *name, const char *password, obs_err *e)
+obs_status web_password_set(PGconn *c, const char *name, const char *password, obs_err *e)
 {
     char phc[160];
-    obs_status rc = exp_password_hash(password, phc, sizeof phc, e);
+    obs_status rc = web_password_hash(password, phc, sizeof phc, e);
     if (rc)
         return rc;
     PGresult *r = NULL;
@@ -207,7 +207,7 @@ obs_status exp_password_set(PGconn *c, const char *name, const char *password, o
     return rc;
 }
 
-int exp_cmd_user_passwd(int argc, char **argv)
+int web_cmd_user_passwd(int argc, char **argv)
 {
     const char *name = NULL;
     for (int i = 1; i + 1 < argc; i++)
@@ -223,13 +223,13 @@ int exp_cmd_user_passwd(int argc, char **argv)
     char pw[PW_MAX + 2];
     obs_config cfg;
     PGconn *c = NULL;
-    obs_status rc = exp_password_read_stdin(pw, sizeof pw, &e);
+    obs_status rc = web_password_read_stdin(pw, sizeof pw, &e);
     if (rc == OBS_OK)
         rc = obs_config_load(&cfg, &e);
     if (rc == OBS_OK && (c = obs_db_open(cfg.database_url, &e)) == NULL)
         rc = OBS_ERR_DB;
     if (rc == OBS_OK)
-        rc = exp_password_set(c, name, pw, &e);
+        rc = web_password_set(c, name, pw, &e);
     obs_wipe(pw, sizeof pw);
     obs_db_close(c);
     if (rc)

@@ -21,7 +21,7 @@ static const char SQL_AUDIT[] =
     "INSERT INTO audit_log (account_id, actor, action, target, outcome, detail)"
     " VALUES ($1::bigint, $2, $3, $4, $5, $6::jsonb)";
 
-obs_status exp_session_open(PGconn *c, long long account_id, char sid[65], obs_err *e)
+obs_status web_session_open(PGconn *c, long long account_id, char sid[65], obs_err *e)
 {
     uint8_t raw[32], hash[32];
     char hex[65], account[24], secs[16];
@@ -32,7 +32,7 @@ obs_status exp_session_open(PGconn *c, long long account_id, char sid[65], obs_e
     obs_sha256(sid, 64, hash);
     obs_hex(hash, sizeof hash, hex);
     snprintf(account, sizeof account, "%lld", account_id);
-    snprintf(secs, sizeof secs, "%d", EXP_SESSION_SECONDS);
+    snprintf(secs, sizeof secs, "%d", WEB_SESSION_SECONDS);
     obs_status rc = obs_db_exec_prepared(c, SQL_SESSION_PURGE, 0, NULL, NULL, e);
     if (rc == OBS_OK)
         rc = obs_db_exec_prepared(c, SQL_SESSION_ADD, 3, (const char *[]){hex, account, secs},
@@ -42,12 +42,12 @@ obs_status exp_session_open(PGconn *c, long long account_id, char sid[65], obs_e
     return rc;
 }
 
-obs_status exp_session_close(PGconn *c, const char *session_hash, obs_err *e)
+obs_status web_session_close(PGconn *c, const char *session_hash, obs_err *e)
 {
     return obs_db_exec_prepared(c, SQL_SESSION_DEL, 1, (const char *[]){session_hash}, NULL, e);
 }
 
-obs_status exp_session_close_presented(PGconn *c, obs_request *rq, obs_err *e)
+obs_status web_session_close_presented(PGconn *c, obs_request *rq, obs_err *e)
 {
     const char *sid = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, OBS_SESSION_COOKIE);
     if (sid == NULL || strlen(sid) != 64 || strspn(sid, "0123456789abcdef") != 64)
@@ -56,10 +56,10 @@ obs_status exp_session_close_presented(PGconn *c, obs_request *rq, obs_err *e)
     char hex[65];
     obs_sha256(sid, 64, hash);
     obs_hex(hash, sizeof hash, hex);
-    return exp_session_close(c, hex, e);
+    return web_session_close(c, hex, e);
 }
 
-int exp_request_tls(obs_request *rq)
+int web_request_tls(obs_request *rq)
 {
     const char *tls = getenv("ISCGOBS_TLS");
     if (tls && strcmp(tls, "1") == 0)
@@ -68,17 +68,17 @@ int exp_request_tls(obs_request *rq)
     return proto && strcasecmp(proto, "https") == 0;
 }
 
-void exp_cookie_set(obs_request *rq, obs_response *rs, const char *name, const char *value,
+void web_cookie_set(obs_request *rq, obs_response *rs, const char *name, const char *value,
                     const char *path, long max_age)
 {
     char v[256];
     snprintf(v, sizeof v, "%s=%s; Path=%s; Max-Age=%ld; HttpOnly; SameSite=Strict%s", name,
-             value, path, max_age, exp_request_tls(rq) ? "; Secure" : "");
+             value, path, max_age, web_request_tls(rq) ? "; Secure" : "");
     obs_http_add_header(rs, "Set-Cookie", v);
     obs_wipe(v, sizeof v);
 }
 
-void exp_audit(PGconn *c, long long account_id, const char *actor, const char *action,
+void web_audit(PGconn *c, long long account_id, const char *actor, const char *action,
                const char *target, const char *outcome, const char *detail)
 {
     char account[24];
@@ -88,7 +88,7 @@ void exp_audit(PGconn *c, long long account_id, const char *actor, const char *a
     obs_db_exec_prepared(c, SQL_AUDIT, 6, p, NULL, NULL); /* best effort */
 }
 
-int exp_csrf_require(obs_request *rq, obs_response *rs, const char *token)
+int web_csrf_require(obs_request *rq, obs_response *rs, const char *token)
 {
     obs_err e;
     obs_err_clear(&e);
@@ -101,10 +101,19 @@ int exp_csrf_require(obs_request *rq, obs_response *rs, const char *token)
     if (obs_http_csrf_confirm(rq, token))
         return 1;
     if (!rq->pending.session) {
-        exp_redirect_login(rs, 1); /* no session came with the form: log in again */
+        web_redirect_login(rs, 1); /* no session came with the form: log in again */
         return 0;
     }
     exp_page_error(rq, rs, 403, "Formulaire refusé : le jeton de sécurité (CSRF) est absent ou "
                                 "invalide. Rechargez la page et recommencez.");
     return 0;
+}
+
+void web_redirect_login(obs_response *rs, int expired)
+{
+    obs_http_text(rs, 303, "text/plain; charset=utf-8", "Connexion requise.\n");
+    obs_http_add_header(rs, "Location",
+                        expired ? "/connexion?" WEB_LOGIN_EXPIRED_PARAM "=" WEB_LOGIN_EXPIRED_VALUE
+                                : "/connexion");
+    obs_http_add_header(rs, "Cache-Control", "no-store");
 }

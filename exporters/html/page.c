@@ -1,11 +1,11 @@
-/* web_page.c: the layout every page shares (templates/layout.html), its navigation, the
- * security headers of HTML answers and the error pages (see web.h). */
+/* page.c: the layout every page shares (templates/layout.html), its navigation, the
+ * security headers of HTML answers and the error pages (see page.h). */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "config.h"
-#include "web.h"
+#include "page.h"
 
 static const char *const MONTHS[] = {"janvier", "février", "mars",      "avril",
                                      "mai",     "juin",    "juillet",   "août",
@@ -163,13 +163,4 @@ void exp_page_fail(obs_request *rq, obs_response *rs, const obs_err *e)
 {
     int status = obs_status_http(e->status);
     exp_page_error(rq, rs, status, e->msg[0] ? e->msg : "erreur interne");
-}
-
-void exp_redirect_login(obs_response *rs, int expired)
-{
-    obs_http_text(rs, 303, "text/plain; charset=utf-8", "Connexion requise.\n");
-    obs_http_add_header(rs, "Location",
-                        expired ? "/connexion?" EXP_LOGIN_EXPIRED_PARAM "=" EXP_LOGIN_EXPIRED_VALUE
-                                : "/connexion");
-    obs_http_add_header(rs, "Cache-Control", "no-store");
 }

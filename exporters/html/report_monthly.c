@@ -16,7 +16,7 @@
 #include "ref.h"
 #include "report_cells.h"
 #include "reports.h"
-#include "web.h"
+#include "page.h"
 
 #define TREND 12  /* months in the trend chart */
 #define COLS 6    /* months in the comparison table */

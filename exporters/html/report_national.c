@@ -10,7 +10,7 @@
 #include "ref.h"
 #include "report_cells.h"
 #include "reports.h"
-#include "web.h"
+#include "page.h"
 
 /* One key figure: <li><span ...>value</span><span class="libelle">label</span></li>. */
 static void key_figure(exp_html *h, const exp_cells *cs, const char *id, const char *mesure,

@@ -1,6 +1,6 @@
-/* web_routes.c: the routes of the web pages (reports, login, the post's page) and
- * `iscgobs export html`, which writes the same public pages as static files with the same
- * protection (docs/html.md). */
+/* report_routes.c: the routes of the public reports (/, /rapports/national/AAAA,
+ * /rapports/mensuel/AAAA-MM) and `iscgobs export html`, which writes the same public pages as
+ * static files with the same protection (docs/html.md). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,9 +12,8 @@
 #include "db.h"
 #include "filter.h"
 #include "ref.h"
+#include "page.h"
 #include "reports.h"
-#include "web.h"
-#include "web_routes.h"
 
 /* "YYYY" with a year 2000..2999, into *year. */
 static int parse_year(const char *s, int *year)
@@ -111,17 +110,12 @@ static void home_get(obs_request *rq, obs_response *rs)
     obs_http_add_header(rs, "Location", loc);
 }
 
-const obs_route exp_web_routes[] = {
+const obs_route exp_report_routes[] = {
     {"GET", "/", home_get, 0},
     {"GET", "/rapports/national/*", national_get, 0},
     {"GET", "/rapports/mensuel/*", monthly_get, 0},
-    {"GET", "/connexion", exp_login_get, 0},
-    {"POST", "/connexion", exp_login_post, 8192},
-    {"POST", "/deconnexion", exp_logout_post, 8192},
-    {"GET", "/poste", exp_post_get, 0},
-    {"POST", "/poste/depot", exp_post_upload, OBS_HTTP_UPLOAD_LIMIT},
 };
-const size_t exp_web_routes_count = OBS_ARRAY_LEN(exp_web_routes);
+const size_t exp_report_routes_count = OBS_ARRAY_LEN(exp_report_routes);
 
 /* ---- iscgobs export html ---- */
 

@@ -12,15 +12,15 @@
 #include "buf.h"
 #include "html.h"
 #include "http.h"
+#include "page.h"
 #include "status.h"
-#include "web.h"
 
 /* The national state of play of year into body, its title into title (cap bytes).
  * OBS_ERR_NOT_FOUND when the year has no published figure; OBS_ERR_DB, OBS_ERR_NOMEM. */
 obs_status exp_report_national(PGconn *c, int year, obs_buf *body, char *title, size_t cap,
                                obs_err *e);
 
-/* The monthly summary of year-month for the page's destination ctx (web.h): ctx->who
+/* The monthly summary of year-month for the page's destination ctx (page.h): ctx->who
  * (NULL: public) decides whether the per-post parts (late and missing posts, outlier flags)
  * are included, for analysts and administrators only; a static export (ctx->static_export)
  * links to no page of the service. Same failures as exp_report_national. */
@@ -36,5 +36,12 @@ void exp_report_method(exp_html *h, const char *vintage, int provisional);
  * [first, last] ("YYYY-MM-01"), into out; "" when none. */
 obs_status exp_report_vintage(PGconn *c, const char *first, const char *last, char *out,
                               size_t cap, obs_err *e);
+
+/* The report routes (report_routes.c): GET /, /rapports/national/AAAA, /rapports/mensuel/AAAA-MM. */
+extern const obs_route exp_report_routes[];
+extern const size_t exp_report_routes_count;
+
+/* `iscgobs export html --period P --out DIR`: the public pages as static files. */
+int exp_cmd_export_html(int argc, char **argv);
 
 #endif

@@ -212,7 +212,7 @@ static void test_login_sessions_csrf(void **state)
     web_free(&r);
 
     /* A form sent without any live session (logged out, unknown, or none): to the login page,
-     * which says why (web.h, exp_csrf_require). */
+     * which says why (web.h, web_csrf_require). */
     const char *stale[] = {pcookie, "iscgobs_session=" "0123456789abcdef0123456789abcdef"
                                     "0123456789abcdef0123456789abcdef", NULL};
     for (size_t i = 0; i < 3; i++) {

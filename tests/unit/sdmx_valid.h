@@ -18,14 +18,14 @@
 
 #define SDMX_SCHEMAS "../shared/sdmx-2.1-schemas"
 
-static void sdmx_silent(void *ctx, const char *msg, ...)
+static __attribute__((unused)) void sdmx_silent(void *ctx, const char *msg, ...)
 {
     (void)ctx;
     (void)msg;
 }
 
 /* Print validation errors (first few) to stderr. */
-static void sdmx_print(void *ctx, const char *msg, ...)
+static __attribute__((unused)) void sdmx_print(void *ctx, const char *msg, ...)
 {
     int *n = ctx;
     if ((*n)++ > 20)
@@ -36,7 +36,7 @@ static void sdmx_print(void *ctx, const char *msg, ...)
     va_end(ap);
 }
 
-static xmlSchemaPtr sdmx_load_schema_file(const char *path)
+static __attribute__((unused)) xmlSchemaPtr sdmx_load_schema_file(const char *path)
 {
     xmlSchemaParserCtxtPtr pc = xmlSchemaNewParserCtxt(path);
     if (pc == NULL)
@@ -49,7 +49,7 @@ static xmlSchemaPtr sdmx_load_schema_file(const char *path)
 }
 
 /* The official message schema, parsed once per test program (freed at exit by the OS). */
-static xmlSchemaPtr sdmx_message_schema(void)
+static __attribute__((unused)) xmlSchemaPtr sdmx_message_schema(void)
 {
     static xmlSchemaPtr s;
     if (s == NULL)
@@ -58,7 +58,7 @@ static xmlSchemaPtr sdmx_message_schema(void)
 }
 
 /* 0 when doc (len bytes) is valid against schema; errors printed. */
-static int sdmx_validate_with(xmlSchemaPtr schema, const char *doc, size_t len)
+static __attribute__((unused)) int sdmx_validate_with(xmlSchemaPtr schema, const char *doc, size_t len)
 {
     if (schema == NULL)
         return -1;
@@ -74,14 +74,14 @@ static int sdmx_validate_with(xmlSchemaPtr schema, const char *doc, size_t len)
     return rc;
 }
 
-static int sdmx_validate(const char *doc, size_t len)
+static __attribute__((unused)) int sdmx_validate(const char *doc, size_t len)
 {
     return sdmx_validate_with(sdmx_message_schema(), doc, len);
 }
 
 /* Validate a structure-specific data message against the DSD-specific XSD xsd (its text)
  * whose target namespace is ns, through a wrapper schema written in dir. */
-static int sdmx_validate_ss(const char *doc, size_t len, const char *xsd, const char *ns,
+static __attribute__((unused)) int sdmx_validate_ss(const char *doc, size_t len, const char *xsd, const char *ns,
                             const char *dir)
 {
     char abs[PATH_MAX], dsd_path[PATH_MAX + 32], wrap_path[PATH_MAX + 32];

@@ -1,4 +1,4 @@
-/* test_upload_cli.c: `iscgobs upload` (collector/upload_cli.c) against a tiny HTTP stub
+/* test_cli_upload.c: `iscgobs upload` (cli/upload.c, cli/upload_files.c) against a tiny HTTP stub
  * running in a thread of the test: what is sent (method, path, received_at, headers, body)
  * and how answers map to the exit status (accepted, rejected, 503 retried, usage errors). */
 #include "testutil.h"
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "collector.h"
+#include "upload.h"
 
 /* ---- the stub server: one request per connection ---- */
 
@@ -186,7 +186,7 @@ static int run_upload(const char *target, const char *token)
     snprintf(url, sizeof url, "http://127.0.0.1:%d/", port);
     char *argv[] = {"upload", (char *)target, "--url", url, "--jobs", "2", "--token",
                     (char *)token, NULL};
-    return col_cmd_upload(token ? 8 : 6, argv);
+    return cli_cmd_upload(token ? 8 : 6, argv);
 }
 
 static void reset_seen(void)
@@ -259,16 +259,16 @@ static void test_usage(void **state)
 {
     (void)state;
     char *help[] = {"upload", "--help", NULL};
-    assert_int_equal(col_cmd_upload(2, help), 0);
+    assert_int_equal(cli_cmd_upload(2, help), 0);
     char *no_url[] = {"upload", "/tmp", "--token", "t", NULL};
-    assert_int_equal(col_cmd_upload(4, no_url), 2);
+    assert_int_equal(cli_cmd_upload(4, no_url), 2);
     char *bad_jobs[] = {"upload", "/tmp", "--url", "http://x", "--token", "t", "--jobs", "0", NULL};
-    assert_int_equal(col_cmd_upload(8, bad_jobs), 2);
+    assert_int_equal(cli_cmd_upload(8, bad_jobs), 2);
     char *bad_name[] = {"upload", "/etc/hostname", "--url", "http://x", "--token", "t", NULL};
-    assert_int_equal(col_cmd_upload(6, bad_name), 2);
+    assert_int_equal(cli_cmd_upload(6, bad_name), 2);
     unsetenv("ISCGOBS_TOKEN");
     char *no_token[] = {"upload", "/tmp", "--url", "http://x", NULL};
-    assert_int_equal(col_cmd_upload(4, no_token), 2);
+    assert_int_equal(cli_cmd_upload(4, no_token), 2);
 }
 
 int main(void)

@@ -1,4 +1,4 @@
-/* test_demo.c: `iscgobs demo` (collector/demo*.c): register format, files for active months,
+/* test_demo.c: `iscgobs demo` (demo/demo.c and the files beside it): register format, files for active months,
  * determinism, every grid valid under the collector's own parsers and validation, and the
  * statistical shape of a larger year. */
 #include "testutil.h"
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "collector.h"
+#include "demo.h"
 #include "grid.h"
 #include "ref.h"
 #include "text.h"
@@ -42,7 +42,7 @@ static int run_demo(const char *out, const char *posts, const char *year, const 
 {
     char *argv[] = {"demo", "--out", (char *)out, "--posts", (char *)posts, "--year", (char *)year,
                     "--seed", (char *)seed, NULL};
-    return col_cmd_demo(9, argv);
+    return demo_cmd(9, argv);
 }
 
 /* Whole file, NUL-terminated (caller frees); NULL when it cannot be read. */
@@ -238,17 +238,17 @@ static void test_options(void **state)
 {
     (void)state;
     char *help[] = {"demo", "--help", NULL};
-    assert_int_equal(col_cmd_demo(2, help), 0);
+    assert_int_equal(demo_cmd(2, help), 0);
     char *no_out[] = {"demo", "--posts", "3", NULL};
-    assert_int_equal(col_cmd_demo(3, no_out), 2);
+    assert_int_equal(demo_cmd(3, no_out), 2);
     char *bad_posts[] = {"demo", "--out", "/tmp/x", "--posts", "0", NULL};
-    assert_int_equal(col_cmd_demo(5, bad_posts), 2);
+    assert_int_equal(demo_cmd(5, bad_posts), 2);
     char *bad_year[] = {"demo", "--out", "/tmp/x", "--year", "19x9", NULL};
-    assert_int_equal(col_cmd_demo(5, bad_year), 2);
+    assert_int_equal(demo_cmd(5, bad_year), 2);
     char *unknown[] = {"demo", "--out", "/tmp/x", "--colour", NULL};
-    assert_int_equal(col_cmd_demo(4, unknown), 2);
+    assert_int_equal(demo_cmd(4, unknown), 2);
     char *missing[] = {"demo", "--out", NULL};
-    assert_int_equal(col_cmd_demo(2, missing), 2);
+    assert_int_equal(demo_cmd(2, missing), 2);
 }
 
 /* Month number (year * 12 + month - 1) of "YYYY-MM", -1 for "". */

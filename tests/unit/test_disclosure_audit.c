@@ -1,4 +1,4 @@
-/* test_audit.c: the disclosure audit (aggregator/disclosure_audit.c). It passes on every table
+/* test_disclosure_audit.c: the disclosure audit (aggregator/disclosure_audit.c). It passes on every table
  * agg_sdc_apply protects (a property test over random tables with a fixed seed), and it finds
  * the hole in deliberately under-protected tables.
  */
