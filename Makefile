@@ -3,6 +3,7 @@
 #   make                 the service binary (bin/iscgobs)
 #   make run             install what is missing, embedded PostgreSQL, demo year, serve
 #   make test            every test, plain and under AddressSanitizer and UBSan
+#   make test-long       the long attack tests (tests/integration/long_*.c, release build)
 #   make bench           the performance measurements (bench/RESULTS.md)
 #   make SANITIZER=address|undefined   a sanitizer build in build/address or build/undefined
 
@@ -47,7 +48,7 @@ BIN := $(if $(SANITIZER),$(BUILD)/iscgobs,bin/iscgobs)
 # Quiet by default; `make V=1` shows the commands.
 Q := $(if $(V),,@)
 
-.PHONY: all run test tests unit bench clean check-deps format
+.PHONY: all run test test-long tests unit bench clean check-deps format
 all: $(BIN)
 
 $(BUILD)/%.o: %.c
@@ -112,7 +113,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libiscgobs.
 	@$(if $(Q),echo "  CC $<")
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libiscgobs.a $(LDLIBS) -lcmocka
 
-IT_SRC := $(wildcard tests/integration/test_*.c)
+IT_SRC := $(wildcard tests/integration/test_*.c tests/integration/long_*.c)
 IT_BIN := $(IT_SRC:tests/integration/%.c=$(BUILD)/it/%)
 # Fault injection: the library's calls to these functions go to the test's __wrap_ versions
 # (which call __real_ ones). test_sdmx_vintage: a correction in the middle of a publication run's
@@ -143,6 +144,9 @@ run:
 
 test:
 	@scripts/test.sh
+
+test-long:
+	@TEST_SET=long TEST_FLAVOURS=release scripts/test.sh
 
 bench:
 	@bench/run.sh

@@ -3,6 +3,9 @@
 #   scripts/deps.sh           install what is missing (as root), or list it and fail
 #   scripts/deps.sh --check   only list what is missing (exit 1 if anything is)
 #   DEPS_EXTRA="chromium ..." adds packages (the browser tests)
+# clang and its runtime build the fuzz harnesses (make fuzz); pgbouncer, prometheus (promtool),
+# LibreOffice and openpyxl are used by tests only (PgBouncer pooling, /metrics format, real
+# spreadsheets).
 set -euo pipefail
 
 PACKAGES=(
@@ -10,6 +13,10 @@ PACKAGES=(
   libpq-dev postgresql
   libmicrohttpd-dev libcmocka-dev
   libssl-dev libxml2-dev libjansson-dev libcurl4-openssl-dev libunistring-dev
+  libxlsxwriter-dev libzip-dev
+  clang libclang-rt-14-dev
+  pgbouncer prometheus
+  libreoffice-calc-nogui python3-openpyxl
   ${DEPS_EXTRA:-}
 )
 

@@ -5,6 +5,7 @@
 #   TEST_FLAVOURS="release"   run one flavour only (default: release address undefined)
 #   TEST_ONLY=test_upload     run only the test programs whose name contains this
 #   IT_SCREENSHOTS=DIR        the browser test also writes its screenshots there
+#   TEST_SET=long             the long attack tests instead (build/*/it/long_*: `make test-long`)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,7 +32,7 @@ failed=0
 failures=()
 
 # The shape of the code (docs/architecture.md): floors, file and folder sizes.
-if [ -z "${TEST_ONLY:-}" ] || [ "$TEST_ONLY" = layout ]; then
+if [ -z "${TEST_SET:-}" ] && { [ -z "${TEST_ONLY:-}" ] || [ "$TEST_ONLY" = layout ]; }; then
   echo "=== layout"
   if scripts/layout.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("layout"); fi
 fi
@@ -52,7 +53,9 @@ for flavour in ${TEST_FLAVOURS:-release address undefined}; do
   IT_DEMO_POSTS=$([ -n "$san" ] && echo 60 || echo 450)
   IT_SDMX_POSTS=$([ -n "$san" ] && echo 4 || echo 12)
   mkdir -p "$IT_TMP"
-  for t in "$build"/tests/test_* "$build"/it/test_*; do
+  progs=("$build"/tests/test_* "$build"/it/test_*)
+  [ "${TEST_SET:-}" = long ] && progs=("$build"/it/long_*)
+  for t in "${progs[@]}"; do
     [ -x "$t" ] || continue
     case "$t" in *"${TEST_ONLY:-}"*) ;; *) continue ;; esac
     echo "=== $flavour: $(basename "$t")"
@@ -67,7 +70,7 @@ for flavour in ${TEST_FLAVOURS:-release address undefined}; do
 done
 
 # `make run` as a user runs it, twice (release build only, once per suite).
-case " ${TEST_FLAVOURS:-release} " in *" release "*)
+case "${TEST_SET:-} ${TEST_FLAVOURS:-release} " in " "*" release "*)
   if [ -z "${TEST_ONLY:-}" ] || [ "$TEST_ONLY" = make_run ]; then
     echo "=== make run (smoke)"
     if tests/integration/make_run_smoke.sh "$tmp/make-run"; then
