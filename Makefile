@@ -116,9 +116,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libiscgobs.
 IT_SRC := $(wildcard tests/integration/test_*.c tests/integration/long_*.c)
 IT_BIN := $(IT_SRC:tests/integration/%.c=$(BUILD)/it/%)
 # Fault injection: the library's calls to these functions go to the test's __wrap_ versions
-# (which call __real_ ones). test_sdmx_vintage: a correction in the middle of a publication run's
+# (which call __real_ ones). test_sdmx_runs: a correction in the middle of a publication run's
 # snapshot, a delay between a run's INSERT and its COMMIT.
-IT_WRAP_test_sdmx_vintage := -Wl,--wrap=agg_published_cells -Wl,--wrap=obs_db_exec
+IT_WRAP_test_sdmx_runs := -Wl,--wrap=agg_published_cells -Wl,--wrap=obs_db_exec
 $(BUILD)/it/%: tests/integration/%.c tests/integration/harness.c \
                $(wildcard tests/integration/*.h) $(BUILD)/libiscgobs.a
 	@mkdir -p $(dir $@)

@@ -1,4 +1,4 @@
-/* sdmx_it.h: what the SDMX integration tests (test_sdmx.c, test_sdmx_vintage.c) share: the
+/* sdmx_it.h: what the SDMX integration tests (test_sdmx.c, test_sdmx_runs.c) share: the
  * server, a small demonstration year loaded through the real upload path, GET helpers, and
  * the SDMX-CSV parser of the round trips. Included once per test program. */
 #ifndef SDMX_IT_H

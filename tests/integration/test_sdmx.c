@@ -8,7 +8,7 @@
  *    the URLs rsdmx sends, first/last N, detail, streaming of a large answer;
  *  - the default request gives series; SDMX-CSV ignores dimensionAtObservation; the
  *    answer-size limit (ISCGOBS_SDMX_MAX_OBS, a second server) gives 413 / 510;
- *  - export files equal the API's answers (vintages: test_sdmx_vintage.c);
+ *  - export files equal the API's answers (vintages: test_sdmx_runs.c);
  *  - bench/httpload counts 2xx answers only. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* test_sdmx_vintage.c: SDMX vintages against the real server and a real PostgreSQL, on the
+/* test_sdmx_runs.c: SDMX vintages against the real server and a real PostgreSQL, on the
  * small demonstration year of sdmx_it.h: after a correction, asOf before it returns the
  * figures as published then, updatedAfter returns only what changed; a run recorded between
  * two pages does not change an answer; a run is one state of the indicators and its
@@ -349,6 +349,6 @@ int main(void)
         cmocka_unit_test(test_run_is_one_snapshot),
         cmocka_unit_test(test_published_at_is_commit_time),
     };
-    int failed = cmocka_run_group_tests_name("integration_sdmx_vintage", tests, setup, teardown);
+    int failed = cmocka_run_group_tests_name("integration_sdmx_runs", tests, setup, teardown);
     return failed || it_stop_failures;
 }
