@@ -70,7 +70,7 @@ for flavour in ${TEST_FLAVOURS:-release address undefined}; do
 done
 
 # `make run` as a user runs it, twice (release build only, once per suite).
-case "${TEST_SET:-} ${TEST_FLAVOURS:-release} " in " "*" release "*)
+[ -n "${TEST_SET:-}" ] || case " ${TEST_FLAVOURS:-release} " in *" release "*)
   if [ -z "${TEST_ONLY:-}" ] || [ "$TEST_ONLY" = make_run ]; then
     echo "=== make run (smoke)"
     if tests/integration/make_run_smoke.sh "$tmp/make-run"; then
