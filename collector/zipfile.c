@@ -109,7 +109,12 @@ obs_status col_zip_open(const char *data, size_t len, col_zip **out, col_report 
             goto out;
         }
         total += st.size;
-        if (st.size > COL_ZIP_RATIO_FLOOR && st.size / COL_ZIP_MAX_RATIO > st.comp_size) {
+    }
+    for (zip_int64_t i = 0; i < n; i++) { /* sizes all fit: now each entry's ratio */
+        zip_stat_t st;
+        zip_stat_init(&st);
+        if (zip_stat_index(zip, (zip_uint64_t)i, 0, &st) == 0 && st.size > COL_ZIP_RATIO_FLOOR &&
+            st.size / COL_ZIP_MAX_RATIO > st.comp_size) {
             rc = zip_refuse(rep, "E_ZIP_RATIO",
                             "Le classeur est anormalement compressé (bombe de décompression) : il "
                             "est refusé.");
