@@ -7,7 +7,7 @@
 #   make bench           the performance measurements (bench/RESULTS.md)
 #   make SANITIZER=address|undefined   a sanitizer build in build/address or build/undefined
 
-PKGS      := libpq libmicrohttpd openssl libxml-2.0 jansson libcurl
+PKGS      := libpq libmicrohttpd openssl libxml-2.0 jansson libcurl libzip
 CC        ?= cc
 SANITIZER ?=
 BUILD     := build/$(if $(SANITIZER),$(SANITIZER),release)

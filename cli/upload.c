@@ -24,6 +24,7 @@
 
 #include "buf.h"
 #include "upload.h"
+#include "grid.h"
 
 #define UP_MAX_JOBS 64
 #define UP_MAX_FILE (256u << 20)   /* refuse to read more than this into memory */
@@ -49,7 +50,7 @@ typedef struct up_ctx {
 static void usage(FILE *f)
 {
     fputs("Usage : iscgobs upload DIR|FICHIER... --url URL [--token JETON] [--jobs N]\n"
-          "Dépose chaque grille <poste>_<AAAA-MM>.csv|.xml (PUT URL/api/v1/grids/<poste>/<AAAA-MM>).\n"
+          "Dépose chaque grille <poste>_<AAAA-MM>.csv|.xml|.xlsx|.ods (PUT URL/api/v1/grids/<poste>/<AAAA-MM>).\n"
           "Un DIR désigne toutes les grilles de DIR et de DIR/grids. Si un manifest.csv (écrit par\n"
           "iscgobs demo) accompagne les fichiers, la date de réception simulée est transmise.\n"
           "  --url URL      adresse du service, par exemple http://127.0.0.1:8080\n"
@@ -225,7 +226,9 @@ static void upload_one(up_ctx *c, CURL *h, up_file *f)
     curl_free(q);
     int fail = rc != OBS_OK;
     struct curl_slist *hdr = add_header(NULL, c->auth, &fail);
-    hdr = add_header(hdr, f->xml ? "Content-Type: application/xml" : "Content-Type: text/csv", &fail);
+    static const char *const types[] = {"Content-Type: text/csv", "Content-Type: application/xml",
+                                        "Content-Type: " COL_MEDIA_XLSX, "Content-Type: " COL_MEDIA_ODS};
+    hdr = add_header(hdr, types[f->xml >= 0 && f->xml < 4 ? f->xml : 0], &fail);
     hdr = add_header(hdr, "Accept: application/json", &fail);
     hdr = add_header(hdr, "Expect:", &fail); /* no 100-continue round trip */
     if (fail) {

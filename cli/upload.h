@@ -18,7 +18,7 @@ typedef struct up_file {
     const char *base;  /* file name inside path */
     char post[16];     /* ISCG-DDD-NN */
     char period[8];    /* YYYY-MM */
-    int xml;           /* 1: application/xml, 0: text/csv */
+    int xml;           /* the file's type: 0 text/csv, 1 application/xml, 2 .xlsx, 3 .ods */
     char *received_at; /* from a manifest (owned) or NULL */
     up_outcome outcome;
     long rows;         /* from the receipt */

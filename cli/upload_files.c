@@ -1,5 +1,5 @@
 /* upload_files.c: what `iscgobs upload` sends: the grid files named on the command line or
- * found in folders (<post>_<YYYY-MM>.csv|.xml), in sending order, and the reception times
+ * found in folders (<post>_<YYYY-MM>.csv|.xml|.xlsx|.ods), in sending order, and the reception times
  * of the demo's manifest.csv files (see upload.h). */
 #include <ctype.h>
 #include <dirent.h>
@@ -19,11 +19,11 @@ typedef struct up_manifest {
     size_t n;
 } up_manifest;
 
-/* 1 when name is <post>_<YYYY-MM>.csv|.xml; fills f's post, period and type. */
+/* 1 when name is <post>_<YYYY-MM>.csv|.xml|.xlsx|.ods; fills f's post, period and type. */
 static int parse_name(const char *name, up_file *f)
 {
     size_t len = strlen(name);
-    if (len != 11 + 1 + 7 + 4)
+    if (len != 11 + 1 + 7 + 4 && len != 11 + 1 + 7 + 5)
         return 0;
     if (strncmp(name, "ISCG-", 5) != 0 || name[8] != '-' || name[11] != '_' || name[16] != '-' ||
         name[19] != '.')
@@ -43,6 +43,10 @@ static int parse_name(const char *name, up_file *f)
         f->xml = 0;
     else if (strcasecmp(ext, "xml") == 0)
         f->xml = 1;
+    else if (strcasecmp(ext, "xlsx") == 0)
+        f->xml = 2;
+    else if (strcasecmp(ext, "ods") == 0)
+        f->xml = 3;
     else
         return 0;
     memcpy(f->post, name, 11);
@@ -136,12 +140,12 @@ int cli_upload_gather(const char *const *paths, int npaths, up_list *l)
         if (rc < 0)
             return -1;
         if (rc == 0) {
-            fprintf(stderr, "upload : %s : nom inattendu (attendu : <poste>_<AAAA-MM>.csv ou .xml)\n", p);
+            fprintf(stderr, "upload : %s : nom inattendu (attendu : <poste>_<AAAA-MM>.csv, .xml, .xlsx ou .ods)\n", p);
             return 2;
         }
     }
     if (l->n == 0) {
-        fprintf(stderr, "upload : aucune grille <poste>_<AAAA-MM>.csv|.xml trouvée\n");
+        fprintf(stderr, "upload : aucune grille <poste>_<AAAA-MM>.csv|.xml|.xlsx|.ods trouvée\n");
         return 2;
     }
     qsort(l->v, l->n, sizeof *l->v, by_path);

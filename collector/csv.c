@@ -197,28 +197,11 @@ static obs_status append_unescaped(obs_buf *b, const csv_field *f)
  * -2 for an empty one. tmp is scratch space. */
 static int header_column(const csv_field *f, obs_buf *tmp, obs_status *rc)
 {
-    obs_buf folded;
-    obs_buf_init(&folded, 0);
     obs_buf_reset(tmp);
     *rc = append_unescaped(tmp, f);
-    if (*rc == OBS_OK)
-        *rc = obs_text_fold(tmp->data ? tmp->data : "", tmp->len, &folded);
-    int found = -1;
-    if (*rc == OBS_OK && folded.data[0] == '\0')
-        found = -2;
-    for (int k = 0; k < COL_NFIELDS && *rc == OBS_OK && found == -1; k++) {
-        const char *name = col_field_name((col_field)k);
-        size_t j = 0;
-        for (; name[j] && folded.data[j]; j++) {
-            char want = name[j] == '_' ? ' ' : (char)(name[j] - 'a' + 'A');
-            if (folded.data[j] != want)
-                break;
-        }
-        if (name[j] == '\0' && folded.data[j] == '\0')
-            found = k;
-    }
-    obs_buf_free(&folded);
-    return found;
+    if (*rc)
+        return -1;
+    return col_field_lookup(tmp->data ? tmp->data : "", tmp->len, rc);
 }
 
 /* Physical line of byte offset off of s (1-based). */

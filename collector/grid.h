@@ -38,6 +38,10 @@ typedef enum col_field {
 const char *col_field_name(col_field f);
 /* 1 when the column must be present in the header. */
 int col_field_required(col_field f);
+/* The column a header name s[0..len) designates: folded (case, accents, spaces, '_' and
+ * '-') and compared with the folded column names. Returns the col_field, -1 for an unknown
+ * name, -2 for an empty one; *rc gets OBS_ERR_NOMEM when memory ran out. */
+int col_field_lookup(const char *s, size_t len, obs_status *rc);
 
 #define COL_MAX_ROWS 50000     /* grid-format.md section 6 */
 #define COL_MAX_ISSUES 1000    /* issues kept in a report; the rest are only counted */
@@ -48,6 +52,7 @@ typedef struct col_issue {
     int line;          /* physical line in the file (1 = CSV header) or XML line; 0 = whole file */
     char column[24];   /* column name, "" when the problem is not about one column */
     char code[32];     /* stable code: E_... (error) or W_... (warning) */
+    char cell[16];     /* spreadsheets: the cell ("D12"), "" otherwise (collector/sheet.c) */
     char *message;     /* French sentence; may quote the post's own value (owned) */
 } col_issue;
 
@@ -87,6 +92,7 @@ typedef struct col_table {
     obs_buf arena;                /* all cell texts, NUL-separated; byte 0 is a NUL */
     char post[16];                /* XML only: the grille/@poste attribute ("" for CSV) */
     char period[8];               /* XML only: the grille/@periode attribute */
+    uint16_t sheetcol[COL_NFIELDS]; /* spreadsheets: the field's sheet column (1 = A), 0 = none */
 } col_table;
 
 void col_table_init(col_table *t);
@@ -115,6 +121,10 @@ obs_status col_csv_parse(const char *data, size_t len, const char *charset, col_
  * Same return values as col_csv_parse; OBS_ERR_INTERNAL when the embedded XSD does not
  * compile (a build defect). */
 obs_status col_xml_parse(const char *data, size_t len, col_table *t, col_report *rep);
+
+/* The media types of spreadsheet uploads (read by collector/sheet_xlsx.c, sheet_ods.c). */
+#define COL_MEDIA_XLSX "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#define COL_MEDIA_ODS "application/vnd.oasis.opendocument.spreadsheet"
 
 /* ---- typed rows ---- */
 

@@ -69,6 +69,7 @@ obs_status col_report_add(col_report *r, int line, const char *column, const cha
         return OBS_ERR_NOMEM;
     col_issue *it = &r->items[r->n++];
     it->line = line;
+    it->cell[0] = '\0';
     copy_utf8_trunc(it->column, sizeof it->column, column ? column : "");
     copy_utf8_trunc(it->code, sizeof it->code, code ? code : "E_UNKNOWN");
     it->message = msg;

@@ -76,9 +76,11 @@ static json_t *issues_json(const col_report *rep, int warnings)
         const col_issue *it = &rep->items[i];
         if ((it->code[0] == 'W') != warnings)
             continue;
-        json_array_append_new(a, json_pack("{s:i,s:s,s:s,s:s}", "line", it->line, "column",
-                                           it->column, "code", it->code, "message",
-                                           it->message ? it->message : ""));
+        json_t *o = json_pack("{s:i,s:s,s:s,s:s}", "line", it->line, "column", it->column,
+                              "code", it->code, "message", it->message ? it->message : "");
+        if (o && it->cell[0])
+            json_object_set_new(o, "cell", json_string(it->cell));
+        json_array_append_new(a, o);
     }
     return a;
 }
@@ -134,6 +136,10 @@ static const char *media_format(const char *ctype)
     if ((n == 15 && strncasecmp(ctype, "application/xml", 15) == 0) ||
         (n == 8 && strncasecmp(ctype, "text/xml", 8) == 0))
         return "xml";
+    if (n == strlen(COL_MEDIA_XLSX) && strncasecmp(ctype, COL_MEDIA_XLSX, n) == 0)
+        return "xlsx";
+    if (n == strlen(COL_MEDIA_ODS) && strncasecmp(ctype, COL_MEDIA_ODS, n) == 0)
+        return "ods";
     return NULL;
 }
 
@@ -166,7 +172,8 @@ void col_grid_upload(obs_request *rq, obs_response *rs, const char *post, const 
     const char *format = media_format(ctype);
     if (format == NULL) {
         obs_http_error(rs, 415, "E_MEDIA_TYPE",
-                       "type de contenu non accepté : envoyez text/csv ou application/xml");
+                       "type de contenu non accepté : envoyez text/csv, application/xml ou un "
+                       "classeur .xlsx ou .ods");
         return;
     }
     const char *received_at = obs_http_query(rq, "received_at");

@@ -8,6 +8,7 @@
  * so col_table_free wipes it before releasing it.
  */
 #include "grid.h"
+#include "text.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -45,6 +46,30 @@ const char *col_field_name(col_field f)
 int col_field_required(col_field f)
 {
     return (unsigned)f < COL_NFIELDS ? fields[f].required : 0;
+}
+
+/* The column a header name designates (see grid.h). */
+int col_field_lookup(const char *s, size_t len, obs_status *rc)
+{
+    obs_buf folded;
+    obs_buf_init(&folded, 0);
+    *rc = obs_text_fold(s, len, &folded);
+    int found = -1;
+    if (*rc == OBS_OK && (folded.data == NULL || folded.data[0] == '\0'))
+        found = -2;
+    for (int k = 0; k < COL_NFIELDS && *rc == OBS_OK && found == -1; k++) {
+        const char *name = col_field_name((col_field)k);
+        size_t j = 0;
+        for (; name[j] && folded.data[j]; j++) {
+            char want = name[j] == '_' ? ' ' : (char)(name[j] - 'a' + 'A');
+            if (folded.data[j] != want)
+                break;
+        }
+        if (name[j] == '\0' && folded.data[j] == '\0')
+            found = k;
+    }
+    obs_buf_free(&folded);
+    return found;
 }
 
 /* Prepare an empty table; it allocates nothing until the first row. */

@@ -8,6 +8,7 @@
  * postcodes are reduced at once to an age band and a département; commentaire is never read.
  */
 #include "grid.h"
+#include "sheet.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -569,16 +570,23 @@ obs_status col_parse_grid(const char *data, size_t len, const char *content_type
         rc = col_csv_parse(data, len, semi && charset[0] ? charset : NULL, t, rep);
     } else if (media_is(ct, n, "application/xml") || media_is(ct, n, "text/xml")) {
         rc = col_xml_parse(data, len, t, rep);
+    } else if (media_is(ct, n, COL_MEDIA_XLSX)) {
+        rc = col_xlsx_parse(data, len, post, year, month, t, rep);
+    } else if (media_is(ct, n, COL_MEDIA_ODS)) {
+        rc = col_ods_parse(data, len, post, year, month, t, rep);
     } else {
         char q[COL_QUOTE_SIZE];
         return col_report_add(rep, 0, "", "E_CONTENT_TYPE",
                               "Le type de fichier « %s » n'est pas accepté : envoyez la grille "
-                              "en CSV (text/csv) ou en XML (application/xml).",
+                              "en CSV (text/csv), en XML (application/xml) ou en classeur .xlsx ou .ods.",
                               col_report_quote(q, sizeof q, ct, n));
     }
     if ((rc == OBS_ERR_INPUT || rc == OBS_ERR_TOO_LARGE) && rep->nerrors)
         return OBS_OK; /* the body's problem, told in rep; nothing to validate */
     if (rc)
         return rc;
-    return col_validate(t, post, year, month, g, rep);
+    rc = col_validate(t, post, year, month, g, rep);
+    if (rc == OBS_OK)
+        rc = col_sheet_name_cells(t, rep); /* spreadsheets: "Cellule D12 (ligne 12) : ..." */
+    return rc;
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "db.h"
+#include "grid.h"
 #include "report_cells.h"
 #include "route_grids.h"
 #include "web.h"
@@ -109,9 +110,9 @@ static void upload_form(exp_html *h, const obs_principal *who, json_t *months)
         exp_html_attr(h, "value", p);
         exp_html_elem(h, ">", label, "</option>");
     }
-    exp_html_raw(h, "</select><label for=\"grille\">Fichier de la grille (CSV ou XML)</label>"
+    exp_html_raw(h, "</select><label for=\"grille\">Fichier de la grille (CSV, XML, .xlsx ou .ods)</label>"
                     "<input id=\"grille\" name=\"grille\" type=\"file\" "
-                    "accept=\".csv,.xml,text/csv,application/xml\" required=\"required\"/>"
+                    "accept=\".csv,.xml,.xlsx,.ods,text/csv,application/xml\" required=\"required\"/>"
                     "<button type=\"submit\" name=\"action\" value=\"deposer\" "
                     "id=\"bouton-deposer\">Déposer la grille</button> "
                     "<button type=\"submit\" name=\"action\" value=\"verifier\" "
@@ -337,6 +338,10 @@ static const char *file_type(const web_field *f)
     size_t n = strlen(f->filename);
     if (n > 4 && strcasecmp(f->filename + n - 4, ".xml") == 0)
         return "application/xml";
+    if (n > 5 && strcasecmp(f->filename + n - 5, ".xlsx") == 0)
+        return COL_MEDIA_XLSX;
+    if (n > 4 && strcasecmp(f->filename + n - 4, ".ods") == 0)
+        return COL_MEDIA_ODS;
     return "text/csv";
 }
 
