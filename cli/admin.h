@@ -12,6 +12,8 @@ int cli_cmd_db(int argc, char **argv);
 int cli_cmd_post(int argc, char **argv);
 int cli_cmd_user(int argc, char **argv);
 int cli_cmd_period(int argc, char **argv); /* period.c */
+/* `iscgobs audit verify`: 0 when the chain holds, 1 when broken (audit.c). */
+int cli_cmd_audit(int argc, char **argv);
 
 /* Load the configuration and reference data, then open a connection to the database (the
  * caller closes it with obs_db_close); NULL with e filled on failure. */

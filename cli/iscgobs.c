@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "admin.h"
+#include "audit.h"
 #include "aggregate.h"
 #include "publish.h"
 #include "upload.h"
@@ -44,6 +45,7 @@ static void usage(FILE *out)
             "  export sdmx|csv --period P [--out DIR]   fichiers de publication SDMX\n"
             "  export html --period P [--out DIR]   pages publiques en HTML autonome\n"
             "  aggregate [--from P --to P]   recalcul complet des indicateurs stockés\n"
+            "  audit verify [--anchor S:H]   vérifie la chaîne d'empreintes du journal d'audit\n"
             "\n"
             "Configuration : ISCGOBS_DATABASE_URL, ISCGOBS_LISTEN, ISCGOBS_KEY_FILE, ISCGOBS_SDC_K,\n"
             "ISCGOBS_LOCK_MONTHS, ISCGOBS_MAX_UPLOAD (voir docs/operations.md).\n");
@@ -99,6 +101,7 @@ static int cmd_serve(int argc, char **argv)
     obs_http_add_routes(exp_sdmx_routes, exp_sdmx_routes_count);
     obs_http_add_routes(exp_report_routes, exp_report_routes_count);
     obs_http_add_routes(web_routes, web_routes_count);
+    obs_http_add_routes(obs_audit_routes, obs_audit_routes_count);
     if ((cfg.refresh && agg_warm_start(&e)) || obs_http_start(&cfg, &e)) {
         agg_warm_stop();
         col_grids_teardown();
@@ -178,6 +181,7 @@ static const command commands[] = {
     {"post", cmd_post},     {"user", cmd_user},    {"demo", demo_cmd},
     {"upload", cli_cmd_upload}, {"aggregate", agg_cmd_aggregate},
     {"export", cmd_export},     {"period", cli_cmd_period},
+    {"audit", cli_cmd_audit},
 };
 
 int main(int argc, char **argv)

@@ -31,8 +31,8 @@ static const char SQL_CURRENT[] =
 /* The whole new version in one statement (nothing at all, and no row returned, when the
  * stored version has the same checksum): the grid's current state (first version: on time
  * when received before the 11th of the next month, Paris time; a correction keeps
- * first_received_at and on_time, grid-format.md section 6), its history row, the removal of
- * the old rows (the new ones follow by COPY) and the audit entry. */
+ * first_received_at and on_time, grid-format.md section 6), its history row and the removal
+ * of the old rows (the new ones follow by COPY; the audit entry comes last, SQL_AUDIT). */
 static const char SQL_NEW_VERSION[] =
     "WITH g AS ("
     "  INSERT INTO grid AS g (post, period, version, sha256, rows, persons, first_received_at,"
@@ -49,16 +49,19 @@ static const char SQL_NEW_VERSION[] =
     "                          account_id, received_at, on_time)"
     "       SELECT $1, $2::date, g.version, decode($3, 'hex'), $4::int, $5::int, $7::int, $8,"
     "              $9::bigint, g.received_at, g.on_time FROM g),"
-    " d AS (DELETE FROM contact WHERE post = $1 AND period = $2::date AND EXISTS (SELECT FROM g)),"
-    " a AS (INSERT INTO audit_log (account_id, actor, action, target, outcome, detail)"
-    "       SELECT $9::bigint, $10, 'grid.upload', $1 || '/' || to_char($2::date, 'YYYY-MM'),"
-    "              CASE WHEN g.version = 1 THEN 'created' ELSE 'replaced' END,"
-    "              jsonb_build_object('version', g.version, 'rows', $4::int, 'sha256', $3::text,"
-    "                                 'admin_override', $11::boolean,"
-    "                                 'backdated', $6::timestamptz IS NOT NULL)"
-    "       FROM g)"
+    " d AS (DELETE FROM contact WHERE post = $1 AND period = $2::date AND EXISTS (SELECT FROM g))"
     " SELECT version, on_time,"
     "   to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM g";
+
+/* The audit entry of a new version: the last statement before COMMIT, because its chain
+ * trigger (migrations/005_audit_chain.sql) holds the chain's lock until the transaction ends
+ * and concurrent uploads then wait only for each other's COMMIT. */
+static const char SQL_AUDIT[] =
+    "INSERT INTO audit_log (account_id, actor, action, target, outcome, detail)"
+    " VALUES ($1::bigint, $2, 'grid.upload', $3 || '/' || to_char($4::date, 'YYYY-MM'),"
+    "         CASE WHEN $5::int = 1 THEN 'created' ELSE 'replaced' END,"
+    "         jsonb_build_object('version', $5::int, 'rows', $6::int, 'sha256', $7::text,"
+    "                            'admin_override', $8::boolean, 'backdated', $9::boolean))";
 
 /* Binary COPY: the values go as PostgreSQL stores them (no text to parse per cell). */
 static const char SQL_COPY[] =
@@ -69,7 +72,10 @@ enum { COPY_FIELDS = 15 };
 
 static const char SQL_KEY_ID[] =
     "WITH ins AS (INSERT INTO pseudonym_key (fingerprint) VALUES (decode($1, 'hex'))"
-    "             ON CONFLICT (fingerprint) DO NOTHING RETURNING id)"
+    "             ON CONFLICT (fingerprint) DO NOTHING RETURNING id),"
+    " a AS (INSERT INTO audit_log (actor, action, target, outcome, detail)"
+    "       SELECT 'serve', 'key.register', 'key/' || id, 'created',"
+    "              jsonb_build_object('fingerprint', $1::text) FROM ins)"
     " SELECT id FROM ins UNION ALL"
     " SELECT id FROM pseudonym_key WHERE fingerprint = decode($1, 'hex')";
 
@@ -249,7 +255,7 @@ static obs_status store_tx(PGconn *c, void *arg, obs_err *e)
      * round trip: three statements, so that the version statement's snapshot is taken after
      * the lock (it then sees the rows of a correction that committed while we waited). */
     const obs_db_stmt open[] = {OBS_DB_BEGIN, {SQL_LOCK, 2, (const char *[]){g->post, j->period}},
-                                {SQL_NEW_VERSION, 11, p}};
+                                {SQL_NEW_VERSION, 9, p}};
     obs_status rc = obs_db_pipeline(c, open, 3, res, e);
     if (rc)
         return rc;
@@ -269,9 +275,13 @@ static obs_status store_tx(PGconn *c, void *arg, obs_err *e)
     r->persons = g->persons;
     if (g->n && (rc = copy_rows(c, j, e)))
         return rc;
-    if (after_store)
-        rc = after_store(c, g->post, j->period, e);
-    return rc;
+    if (after_store && (rc = after_store(c, g->post, j->period, e)))
+        return rc;
+    char version[24];
+    fmt_int(version, sizeof version, r->version);
+    const char *a[] = {p[8], p[9], g->post, j->period, version, rows, m->sha256, p[10],
+                       m->received_at ? "t" : "f"};
+    return obs_db_exec_prepared(c, SQL_AUDIT, 9, a, NULL, e);
 }
 
 obs_status col_store(PGconn *c, const col_grid *g, const col_upload_meta *m, col_receipt *r,

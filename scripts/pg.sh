@@ -3,6 +3,7 @@
 #   scripts/pg.sh start DIR [--fast]   create (first time) and start; prints nothing on success
 #   scripts/pg.sh stop DIR
 #   scripts/pg.sh url DIR [DBNAME]     the libpq connection string
+#   scripts/pg.sh crash DIR            stop -m immediate (a crash: recovery at the next start)
 # DIR/data holds the cluster, DIR/run the socket, DIR/log the server log. As root the cluster
 # runs as the system user `iscgobs` (created if needed), since PostgreSQL refuses root.
 # --fast turns durability off (fsync, synchronous_commit): for throwaway test clusters only.
@@ -69,7 +70,10 @@ stop)
     as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
   fi
   ;;
+crash)
+  as_owner "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null
+  ;;
 *)
-  echo "usage: pg.sh start|stop|url DIR" >&2; exit 2
+  echo "usage: pg.sh start|stop|url|crash DIR" >&2; exit 2
   ;;
 esac

@@ -9,6 +9,7 @@
 
 #include "args.h"
 #include "config.h"
+#include "audit.h"
 #include "db.h"
 #include "filter.h"
 #include "ref.h"
@@ -195,6 +196,9 @@ int exp_cmd_export_html(int argc, char **argv)
             rc = r;
         }
     }
+    if (rc == OBS_OK) /* the pages are written: the publication goes to the audit log */
+        rc = obs_audit_append(c, "cli", "publication.write", period, "written",
+                              "{\"format\": \"html\"}", &e);
     obs_db_close(c);
     return rc ? obs_arg_fail(&e) : 0;
 }

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "audit.h"
 #include "db.h"
 #include "ref.h"
 #include "sdmx_schema.h"
@@ -114,10 +115,14 @@ obs_status exp_export(PGconn *c, int csv, const char *period, const char *dir, o
     exp_data_opts_from_query(&a.opts, &q);
     exp_datetime(run.published_at, a.opts.prepared, sizeof a.opts.prepared);
     char path[1100];
+    char detail[160];
+    snprintf(detail, sizeof detail, "{\"format\": \"%s\", \"run\": %lld}", csv ? "sdmx-csv" : "sdmx",
+             run.id);
     if (csv) {
         a.opts.format = EXP_FMT_CSV;
         snprintf(path, sizeof path, "%s/%s_%s.csv", dir, EXP_FLOW, period);
-        return write_file(path, data_fn, &a, e);
+        rc = write_file(path, data_fn, &a, e);
+        return rc ? rc : obs_audit_append(c, "cli", "publication.write", period, "written", detail, e);
     }
     snprintf(path, sizeof path, "%s/structure.xml", dir);
     rc = write_file(path, structure_fn, a.opts.prepared, e);
@@ -134,7 +139,8 @@ obs_status exp_export(PGconn *c, int csv, const char *period, const char *dir, o
         snprintf(path, sizeof path, "%s/%s_%s_%s.xml", dir, EXP_FLOW, period, kinds[i].suffix);
         rc = write_file(path, data_fn, &a, e);
     }
-    return rc;
+    /* The files are written: the publication goes to the audit log (docs/reliability.md). */
+    return rc ? rc : obs_audit_append(c, "cli", "publication.write", period, "written", detail, e);
 }
 
 int exp_cmd_export(int argc, char **argv)
