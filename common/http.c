@@ -555,7 +555,8 @@ obs_status obs_http_start(const obs_config *cfg, obs_err *e)
     upload_limit = cfg->max_upload;
     obs_rl_configure(cfg->auth_max_fails, cfg->auth_max_fails_account, cfg->auth_window);
     daemon_ = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, NULL,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+        on_request, NULL, /* ITC: MHD_quiesce_daemon needs it (obs_http_stop) */
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
         /* Hostile clients: docs/operations.md, "Limits". */
@@ -586,6 +587,11 @@ void obs_http_stop(int grace_seconds)
     if (daemon_ == NULL)
         return;
     MHD_socket s = MHD_quiesce_daemon(daemon_); /* no new connections from now on */
+    /* Closed at once: left open, the kernel would still accept connections into its backlog
+     * that nobody answers (tests/integration/test_shutdown.c); closed, they are refused. */
+    if (s != MHD_INVALID_SOCKET)
+        close(s);
+    s = MHD_INVALID_SOCKET;
     for (int i = 0; i < grace_seconds * 10; i++) {
         const union MHD_DaemonInfo *info =
             MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
