@@ -23,6 +23,11 @@
 #include "ratelimit.h"
 
 #define MAX_ROUTES 128
+/* A body declared over the route's limit is still read (and dropped) up to this many bytes
+ * before the 413, so that clients that write their whole body before reading (Python's
+ * urllib) get the status and not a broken pipe; beyond, or with "Expect: 100-continue"
+ * (curl), the 413 goes first (docs/reliability.md, "Hostile HTTP"). */
+#define DISCARD_MAX ((size_t)32 << 20)
 
 static const obs_route *routes[MAX_ROUTES];
 static size_t nroutes;
@@ -34,6 +39,7 @@ typedef struct req_state {
     const obs_route *route;
     int too_large;      /* the body went over the route's limit: answer 413 */
     int answered;       /* a response was queued early */
+    size_t discarded;   /* bytes of a too large body read and dropped */
     struct timespec start;
     int status;         /* for the access log */
 } req_state;
@@ -477,6 +483,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > limit) {
             st->too_large = 1;
+            const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect");
+            if (strtoull(cl, NULL, 10) <= DISCARD_MAX &&
+                !(expect && strcasecmp(expect, "100-continue") == 0))
+                return MHD_YES; /* read and dropped, then 413 */
             char msg[160];
             snprintf(msg, sizeof msg, "le fichier dépasse la taille maximale acceptée (%zu octets)",
                      limit);
@@ -494,6 +504,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             st->too_large = 1;
             obs_buf_wipe(&st->rq.body);
         }
+        if (st->too_large && (st->discarded += *upload_size) > DISCARD_MAX)
+            return MHD_NO; /* an endless body: the connection is closed */
         *upload_size = 0;
         return MHD_YES;
     }

@@ -152,7 +152,7 @@ HC_FN int hc_closed_within(int fd, int ms)
 {
     struct pollfd p = {fd, POLLIN, 0};
     for (int waited = 0; waited <= ms; waited += 100) {
-        if (poll(&p, 1, 100) > 0) {
+        if (poll(&p, 1, ms ? 100 : 0) > 0) {
             char b[4096];
             ssize_t n = read(fd, b, sizeof b);
             if (n <= 0)
@@ -160,6 +160,38 @@ HC_FN int hc_closed_within(int fd, int ms)
         }
     }
     return 0;
+}
+
+/* Send the n bytes of req on a new connection (Connection: close is the caller's) and return
+ * the status of the answer (read for at most 20 s), -1 when the server closed without one. */
+HC_FN int hc_raw(const it_server *s, const char *req, size_t n)
+{
+    int fd = hc_connect(s, NULL);
+    if (fd < 0)
+        return -1;
+    for (size_t off = 0; off < n;) {
+        ssize_t k = write(fd, req + off, n - off);
+        if (k <= 0)
+            break;
+        off += (size_t)k;
+    }
+    char buf[4096];
+    size_t len = 0;
+    struct pollfd p = {fd, POLLIN, 0};
+    for (int i = 0; i < 200 && len < sizeof buf - 1; i++) {
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        ssize_t k = read(fd, buf + len, sizeof buf - 1 - len);
+        if (k <= 0)
+            break;
+        len += (size_t)k;
+    }
+    close(fd);
+    buf[len] = '\0';
+    int st = -1;
+    if (sscanf(buf, "HTTP/1.%*d %d", &st) != 1)
+        return -1;
+    return st;
 }
 
 /* A field of /proc/PID/status in KiB (VmRSS, VmHWM), -1 when unreadable. */
