@@ -34,6 +34,7 @@ static void usage(FILE *out)
             "usage: iscgobs <commande> [options]   (--help après une commande pour le détail)\n"
             "\n"
             "  serve                    le service HTTP (premier plan ; SIGTERM pour l'arrêter)\n"
+            "  routes                   les routes HTTP de serve (méthode, chemin)\n"
             "  db migrate               crée ou met à jour le schéma, charge les référentiels\n"
             "  keygen [--file F]        crée une clé de pseudonymisation (jamais écrasée)\n"
             "  post add CODE ...        enregistre un poste ; post import FICHIER : un registre\n"
@@ -59,6 +60,32 @@ static obs_status after_store(PGconn *c, const char *post, const char *period, o
     if (rc == OBS_OK) /* protect the year ahead of its readers, once uploads are quiet */
         agg_warm_note((int)strtol(period, NULL, 10));
     return rc;
+}
+
+/* Every stage's routes, in the order `serve` matches them. */
+static void add_routes(void)
+{
+    obs_http_add_routes(obs_health_routes, obs_health_routes_count);
+    obs_http_add_routes(col_grid_routes, col_grid_routes_count);
+    obs_http_add_routes(agg_routes, agg_routes_count);
+    obs_http_add_routes(exp_sdmx_routes, exp_sdmx_routes_count);
+    obs_http_add_routes(exp_report_routes, exp_report_routes_count);
+    obs_http_add_routes(web_routes, web_routes_count);
+    obs_http_add_routes(obs_audit_routes, obs_audit_routes_count);
+}
+
+/* `iscgobs routes`: the route table of `serve`, one "METHOD PATTERN" a line (the access test
+ * checks each against its rules: tests/integration/test_access.c). */
+static int cmd_routes(int argc, char **argv)
+{
+    if (obs_arg_flag(argc, argv, 1, "--help")) {
+        printf("usage: iscgobs routes\nListe les routes HTTP de `serve` (méthode, chemin).\n");
+        return 0;
+    }
+    add_routes();
+    for (size_t i = 0; i < obs_http_route_count(); i++)
+        printf("%s %s\n", obs_http_route_at(i)->method, obs_http_route_at(i)->pattern);
+    return 0;
 }
 
 static int cmd_serve(int argc, char **argv)
@@ -95,13 +122,7 @@ static int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    obs_http_add_routes(obs_health_routes, obs_health_routes_count);
-    obs_http_add_routes(col_grid_routes, col_grid_routes_count);
-    obs_http_add_routes(agg_routes, agg_routes_count);
-    obs_http_add_routes(exp_sdmx_routes, exp_sdmx_routes_count);
-    obs_http_add_routes(exp_report_routes, exp_report_routes_count);
-    obs_http_add_routes(web_routes, web_routes_count);
-    obs_http_add_routes(obs_audit_routes, obs_audit_routes_count);
+    add_routes();
     if ((cfg.refresh && agg_warm_start(&e)) || obs_http_start(&cfg, &e)) {
         agg_warm_stop();
         col_grids_teardown();
@@ -177,7 +198,8 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"serve", cmd_serve},       {"db", cli_cmd_db},        {"keygen", cli_cmd_keygen},
+    {"serve", cmd_serve},       {"routes", cmd_routes},
+    {"db", cli_cmd_db},        {"keygen", cli_cmd_keygen},
     {"post", cmd_post},     {"user", cmd_user},    {"demo", demo_cmd},
     {"upload", cli_cmd_upload}, {"aggregate", agg_cmd_aggregate},
     {"export", cmd_export},     {"period", cli_cmd_period},

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,34 @@ static obs_status env_long(const char *name, long def, long lo, long hi, long *o
         return obs_fail(e, OBS_ERR_INPUT, "E_CONFIG", "%s doit être un entier entre %ld et %ld",
                         name, lo, hi);
     *out = n;
+    return OBS_OK;
+}
+
+/* The limits against hostile clients and brute force (docs/operations.md, "Limits"). */
+static obs_status obs_config_limits(obs_config *c, obs_err *e)
+{
+    static const struct {
+        const char *name;
+        long def, lo, hi;
+        size_t off;
+    } lim[] = {
+        {"ISCGOBS_CONN_LIMIT", 1000, 8, 60000, offsetof(obs_config, conn_limit)},
+        {"ISCGOBS_PER_IP_LIMIT", 64, 1, 60000, offsetof(obs_config, per_ip_limit)},
+        {"ISCGOBS_CONN_TIMEOUT", 30, 1, 3600, offsetof(obs_config, conn_timeout)},
+        {"ISCGOBS_AUTH_MAX_FAILS", 30, 1, 1000000, offsetof(obs_config, auth_max_fails)},
+        {"ISCGOBS_AUTH_MAX_FAILS_ACCOUNT", 10, 1, 1000000,
+         offsetof(obs_config, auth_max_fails_account)},
+        {"ISCGOBS_AUTH_WINDOW", 60, 1, 86400, offsetof(obs_config, auth_window)},
+        {"ISCGOBS_SCRYPT_MAX", 2, 1, 64, offsetof(obs_config, scrypt_max)},
+        {"ISCGOBS_DB_CONNECT_TIMEOUT", 5, 2, 600, offsetof(obs_config, db_connect_timeout)},
+    };
+    for (size_t i = 0; i < sizeof lim / sizeof lim[0]; i++) {
+        long n;
+        obs_status rc = env_long(lim[i].name, lim[i].def, lim[i].lo, lim[i].hi, &n, e);
+        if (rc)
+            return rc;
+        *(int *)(void *)((char *)c + lim[i].off) = (int)n;
+    }
     return OBS_OK;
 }
 
@@ -91,6 +120,8 @@ obs_status obs_config_load(obs_config *c, obs_err *e)
     if ((rc = env_long("ISCGOBS_SDMX_MAX_OBS", 5000000, 1, 1000000000L, &n, e)))
         return rc;
     c->sdmx_max_obs = n;
+    if ((rc = obs_config_limits(c, e)))
+        return rc;
     char refresh[16];
     if ((rc = env_str("ISCGOBS_REFRESH", "sync", refresh, sizeof refresh, e)))
         return rc;

@@ -20,6 +20,15 @@ typedef struct obs_config {
                               * upload), 0 "off" (bulk loading; `iscgobs aggregate` after) */
     long sdmx_max_obs;       /* ISCGOBS_SDMX_MAX_OBS: largest SDMX data answer (observations
                               * selected); more is refused with 413 */
+    /* Hostile clients and brute force (docs/operations.md, "Limits"). */
+    int conn_limit;          /* ISCGOBS_CONN_LIMIT: connections at once (1000) */
+    int per_ip_limit;        /* ISCGOBS_PER_IP_LIMIT: connections at once per address (64) */
+    int conn_timeout;        /* ISCGOBS_CONN_TIMEOUT: seconds of silence before closing (30) */
+    int auth_max_fails;      /* ISCGOBS_AUTH_MAX_FAILS: failed logins per address per window */
+    int auth_max_fails_account; /* ISCGOBS_AUTH_MAX_FAILS_ACCOUNT: the same per account */
+    int auth_window;         /* ISCGOBS_AUTH_WINDOW: the window, seconds (60) */
+    int scrypt_max;          /* ISCGOBS_SCRYPT_MAX: password checks at once (2; 32 MiB each) */
+    int db_connect_timeout;  /* ISCGOBS_DB_CONNECT_TIMEOUT: libpq connect_timeout, s (5) */
 } obs_config;
 
 /* Read the environment into c. The default database is the embedded cluster:

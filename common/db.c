@@ -30,7 +30,14 @@ static void conn_key_create(void)
 
 PGconn *obs_db_open(const char *url, obs_err *e)
 {
-    PGconn *c = PQconnectdb(url);
+    /* A bounded connection attempt (ISCGOBS_DB_CONNECT_TIMEOUT; docs/reliability.md,
+     * "Database loss"): listed before dbname, so that a connect_timeout in url wins. */
+    char timeout[16];
+    int t = obs_config_get()->db_connect_timeout;
+    snprintf(timeout, sizeof timeout, "%d", t > 0 ? t : 5);
+    const char *const kw[] = {"connect_timeout", "dbname", NULL};
+    const char *const val[] = {timeout, url, NULL};
+    PGconn *c = PQconnectdbParams(kw, val, 1);
     if (c == NULL || PQstatus(c) != CONNECTION_OK) {
         const char *why = c ? PQerrorMessage(c) : "out of memory";
         obs_log(OBS_LOG_WARN, "db.connect", "ok=0 reason=\"%.*s\"", (int)strcspn(why, "\n"), why);

@@ -17,10 +17,17 @@
 
 #include "crypto.h"
 #include "db.h"
+#include "http_guard.h"
 #include "log.h"
 #include "metrics.h"
+#include "ratelimit.h"
 
 #define MAX_ROUTES 128
+/* A body declared over the route's limit is still read (and dropped) up to this many bytes
+ * before the 413, so that clients that write their whole body before reading (Python's
+ * urllib) get the status and not a broken pipe; beyond, or with "Expect: 100-continue"
+ * (curl), the 413 goes first (docs/reliability.md, "Hostile HTTP"). */
+#define DISCARD_MAX ((size_t)32 << 20)
 
 static const obs_route *routes[MAX_ROUTES];
 static size_t nroutes;
@@ -32,6 +39,7 @@ typedef struct req_state {
     const obs_route *route;
     int too_large;      /* the body went over the route's limit: answer 413 */
     int answered;       /* a response was queued early */
+    size_t discarded;   /* bytes of a too large body read and dropped */
     struct timespec start;
     int status;         /* for the access log */
 } req_state;
@@ -40,6 +48,16 @@ void obs_http_add_routes(const obs_route *r, size_t n)
 {
     for (size_t i = 0; i < n && nroutes < MAX_ROUTES; i++)
         routes[nroutes++] = &r[i];
+}
+
+size_t obs_http_route_count(void)
+{
+    return nroutes;
+}
+
+const obs_route *obs_http_route_at(size_t i)
+{
+    return i < nroutes ? routes[i] : NULL;
 }
 
 /* The next '/'-separated segment of *p: its start is returned, its length in *n, and *p
@@ -92,7 +110,10 @@ static int pattern_match(const char *pattern, const obs_request *rq)
     return i == rq->nseg;
 }
 
-static const obs_route *find_route(const obs_request *rq, int *method_mismatch)
+/* The route of the request, or NULL; then *method_mismatch is the number of routes of that
+ * path (for other methods), whose methods go to allow[] (the 405's Allow header). */
+static const obs_route *find_route(const obs_request *rq, int *method_mismatch,
+                                   const char *allow[MAX_ROUTES])
 {
     const char *m = strcmp(rq->method, "HEAD") == 0 ? "GET" : rq->method;
     *method_mismatch = 0;
@@ -101,7 +122,7 @@ static const obs_route *find_route(const obs_request *rq, int *method_mismatch)
             continue;
         if (strcmp(routes[i]->method, m) == 0)
             return routes[i];
-        *method_mismatch = 1;
+        allow[(*method_mismatch)++] = routes[i]->method;
     }
     return NULL;
 }
@@ -194,6 +215,11 @@ void obs_http_fail(obs_response *rs, const obs_err *e)
                    e->msg[0] ? e->msg : "erreur interne");
     if (status == 503)
         obs_http_add_header(rs, "Retry-After", "5");
+    if (status == 429) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", obs_rl_retry_after());
+        obs_http_add_header(rs, "Retry-After", ra);
+    }
 }
 
 static const char SQL_ACCOUNT_BY_TOKEN[] =
@@ -293,6 +319,11 @@ obs_status obs_http_authenticate(obs_request *rq, obs_err *e)
     }
     if (strncasecmp(auth, "Bearer ", 7) != 0)
         return obs_fail(e, OBS_ERR_AUTH, "E_AUTH", "en-tête Authorization invalide (attendu : Bearer <jeton>)");
+    /* Failed tokens are limited per client address (common/ratelimit.c). */
+    char addr[64];
+    obs_rl_client_addr(rq->conn, addr);
+    if (obs_rl_check(OBS_RL_ADDR, addr, NULL, e))
+        return OBS_ERR_RATE;
     const char *tok = auth + 7;
     while (*tok == ' ')
         tok++;
@@ -304,8 +335,10 @@ obs_status obs_http_authenticate(obs_request *rq, obs_err *e)
     obs_status rc = lookup_principal(SQL_ACCOUNT_BY_TOKEN, hex, &rq->who, &found, e);
     if (rc)
         return rc;
-    if (!found)
+    if (!found) {
+        obs_rl_fail(OBS_RL_ADDR, addr);
         return obs_fail(e, OBS_ERR_AUTH, "E_AUTH", "jeton d'accès inconnu ou désactivé");
+    }
     rq->authenticated = 1;
     return OBS_OK;
 }
@@ -399,6 +432,21 @@ static enum MHD_Result answer_error(struct MHD_Connection *conn, req_state *st, 
     return r;
 }
 
+/* 405 with the Allow header of the path's methods (RFC 9110, 15.5.6). */
+static enum MHD_Result answer_405(struct MHD_Connection *conn, req_state *st,
+                                  const char *const *methods, size_t n)
+{
+    obs_response rs;
+    response_init(&rs);
+    char allow[128];
+    obs_http_allow(methods, n, allow, sizeof allow);
+    obs_http_error(&rs, 405, "E_METHOD", "méthode non permise ici");
+    obs_http_add_header(&rs, "Allow", allow);
+    enum MHD_Result r = queue(conn, st, &rs);
+    response_free(&rs);
+    return r;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_size, void **con_cls)
@@ -416,20 +464,29 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         st->rq.method = method;
         st->rq.path = url;
         obs_buf_init(&st->rq.body, 1);
+        if (!obs_http_input_ok(conn, url))
+            return answer_error(conn, st, 400, "E_BAD_REQUEST",
+                                "adresse ou paramètre invalide (octet nul ou UTF-8 invalide)");
         if (split_path(&st->rq, url) != 0)
             return answer_error(conn, st, 404, "E_NOT_FOUND", "adresse inconnue");
         int mismatch;
-        st->route = find_route(&st->rq, &mismatch);
+        const char *allow[MAX_ROUTES];
+        st->route = find_route(&st->rq, &mismatch, allow);
         st->rq.route = st->route;
+        if (st->route == NULL && mismatch)
+            return answer_405(conn, st, allow, (size_t)mismatch);
         if (st->route == NULL)
-            return mismatch ? answer_error(conn, st, 405, "E_METHOD", "méthode non permise ici")
-                            : answer_error(conn, st, 404, "E_NOT_FOUND", "adresse inconnue");
+            return answer_error(conn, st, 404, "E_NOT_FOUND", "adresse inconnue");
         size_t limit = st->route->max_body == OBS_HTTP_UPLOAD_LIMIT ? upload_limit
                                                                     : st->route->max_body;
         obs_buf_init(&st->rq.body, limit ? limit : 1);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl && strtoull(cl, NULL, 10) > limit) {
             st->too_large = 1;
+            const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect");
+            if (strtoull(cl, NULL, 10) <= DISCARD_MAX &&
+                !(expect && strcasecmp(expect, "100-continue") == 0))
+                return MHD_YES; /* read and dropped, then 413 */
             char msg[160];
             snprintf(msg, sizeof msg, "le fichier dépasse la taille maximale acceptée (%zu octets)",
                      limit);
@@ -447,6 +504,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             st->too_large = 1;
             obs_buf_wipe(&st->rq.body);
         }
+        if (st->too_large && (st->discarded += *upload_size) > DISCARD_MAX)
+            return MHD_NO; /* an endless body: the connection is closed */
         *upload_size = 0;
         return MHD_YES;
     }
@@ -506,12 +565,17 @@ obs_status obs_http_start(const obs_config *cfg, obs_err *e)
         return obs_fail(e, OBS_ERR_INPUT, "E_CONFIG", "adresse d'écoute invalide : %s",
                         cfg->listen_host);
     upload_limit = cfg->max_upload;
+    obs_rl_configure(cfg->auth_max_fails, cfg->auth_max_fails_account, cfg->auth_window);
     daemon_ = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, NULL,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+        on_request, NULL, /* ITC: MHD_quiesce_daemon needs it (obs_http_stop) */
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+        /* Hostile clients: docs/operations.md, "Limits". */
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->conn_timeout,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->conn_limit,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->per_ip_limit,
+        MHD_OPTION_UNESCAPE_CALLBACK, obs_http_unescape, NULL,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)512,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
@@ -535,6 +599,11 @@ void obs_http_stop(int grace_seconds)
     if (daemon_ == NULL)
         return;
     MHD_socket s = MHD_quiesce_daemon(daemon_); /* no new connections from now on */
+    /* Closed at once: left open, the kernel would still accept connections into its backlog
+     * that nobody answers (tests/integration/test_shutdown.c); closed, they are refused. */
+    if (s != MHD_INVALID_SOCKET)
+        close(s);
+    s = MHD_INVALID_SOCKET;
     for (int i = 0; i < grace_seconds * 10; i++) {
         const union MHD_DaemonInfo *info =
             MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);

@@ -79,6 +79,11 @@ typedef struct obs_route {
 /* Add routes (the array must outlive the daemon). First match wins. */
 void obs_http_add_routes(const obs_route *routes, size_t n);
 
+/* The registered routes, in order (the access test walks them: tests/integration/
+ * test_access.c): their number, and the i-th (NULL past the end). */
+size_t obs_http_route_count(void);
+const obs_route *obs_http_route_at(size_t i);
+
 /* Start the daemon on the configured address with a worker thread pool. */
 obs_status obs_http_start(const obs_config *cfg, obs_err *e);
 

@@ -39,6 +39,7 @@ int obs_status_http(obs_status st)
     case OBS_ERR_FORBIDDEN: return 403;
     case OBS_ERR_LOCKED: return 423;
     case OBS_ERR_CONFLICT: return 409;
+    case OBS_ERR_RATE: return 429;
     case OBS_ERR_NOMEM:
     case OBS_ERR_DB: return 503;
     case OBS_ERR_IO:

@@ -21,7 +21,8 @@ typedef enum obs_status {
     OBS_ERR_CONFLICT,  /* state conflict (already exists...): 409 */
     OBS_ERR_DB,        /* database unavailable or failing: 503 */
     OBS_ERR_IO,        /* file system or network trouble outside us */
-    OBS_ERR_INTERNAL   /* our bug or an impossible state */
+    OBS_ERR_INTERNAL,  /* our bug or an impossible state */
+    OBS_ERR_RATE       /* too many failed attempts (common/ratelimit.c): 429 */
 } obs_status;
 
 /* An error context: filled once, at the place that knows what went wrong. */

@@ -10,6 +10,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "web.h"
 #include "web_form.h"
 #include "web_routes.h"
@@ -120,14 +121,19 @@ static obs_status check_credentials(PGconn *c, const char *ident, const char *se
             *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     } else {
         rc = obs_db_exec_prepared(c, SQL_BY_NAME, 1, (const char *[]){ident}, &r, e);
-        if (rc)
+        if (rc == OBS_OK)
+            rc = web_password_gate_enter(e); /* scrypt's memory, bounded */
+        if (rc) {
+            PQclear(r);
             return rc;
+        }
         if (PQntuples(r) == 1) {
             if (web_password_verify(secret, PQgetvalue(r, 0, 3)))
                 *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
         } else {
             web_password_dummy(secret); /* the same time whether the account exists or not */
         }
+        web_password_gate_leave();
     }
     if (*id) {
         snprintf(name, 128, "%s", PQgetvalue(r, 0, 1));
@@ -135,6 +141,18 @@ static obs_status check_credentials(PGconn *c, const char *ident, const char *se
     }
     PQclear(r);
     return OBS_OK;
+}
+
+/* The page of a login that could not be checked: 429 (too many failures) or 503 (database,
+ * or too many password checks at once), both with Retry-After. */
+static void login_refused(obs_request *rq, obs_response *rs, const obs_err *e)
+{
+    exp_page_fail(rq, rs, e);
+    if (e->status == OBS_ERR_RATE) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", obs_rl_retry_after());
+        obs_http_add_header(rs, "Retry-After", ra);
+    } /* (a 503 page carries its Retry-After: exp_page_error) */
 }
 
 static void login_post(obs_request *rq, obs_response *rs)
@@ -160,14 +178,29 @@ static void login_post(obs_request *rq, obs_response *rs)
     }
     const char *ident = web_form_get(&form, "identifiant");
     const char *secret = web_form_get(&form, "secret");
+    /* Failed logins are limited per address and per account (common/ratelimit.c). */
+    char addr[64];
+    obs_rl_client_addr(rq->conn, addr);
+    if (obs_rl_check(OBS_RL_ADDR, addr, NULL, &e) ||
+        obs_rl_check(OBS_RL_ACCOUNT, ident, NULL, &e)) {
+        web_form_free(&form);
+        login_refused(rq, rs, &e);
+        return;
+    }
     PGconn *c = obs_db_conn(&e);
     long long id = 0;
     char name[128] = "", role[16] = "";
     if (c == NULL ||
         (secret && secret[0] && check_credentials(c, ident, secret, &id, name, role, &e))) {
         web_form_free(&form);
-        exp_page_fail(rq, rs, &e);
+        login_refused(rq, rs, &e);
         return;
+    }
+    if (id == 0) {
+        obs_rl_fail(OBS_RL_ADDR, addr);
+        obs_rl_fail(OBS_RL_ACCOUNT, ident);
+    } else {
+        obs_rl_success(OBS_RL_ACCOUNT, ident);
     }
     web_form_free(&form); /* wipes the secret */
     obs_wipe(rq->body.data, rq->body.len);

@@ -80,6 +80,12 @@ int web_password_verify(const char *password, const char *phc);
  * timing). */
 void web_password_dummy(const char *password);
 
+/* Bound the password checks running at once (ISCGOBS_SCRYPT_MAX; each takes 32 MiB): OBS_OK
+ * when this one may run (then call web_password_gate_leave after it), OBS_ERR_NOMEM with
+ * E_BUSY (503 + Retry-After) when the bound is reached. */
+obs_status web_password_gate_enter(obs_err *e);
+void web_password_gate_leave(void);
+
 /* `iscgobs user passwd --name N` (the password is read from standard input) and the
  * `--password-stdin` option of `user add`: set the password of the one enabled account
  * called name. Returns the process exit status. */

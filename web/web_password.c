@@ -3,6 +3,7 @@
 #include <openssl/core_names.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +125,28 @@ int web_password_verify(const char *password, const char *phc)
     int ok = obs_ct_equal(got, want, KEY_LEN);
     obs_wipe(got, sizeof got);
     return ok;
+}
+
+/* Password checks running now (each holds scrypt's 32 MiB): at most ISCGOBS_SCRYPT_MAX. */
+static atomic_int checks_running;
+
+obs_status web_password_gate_enter(obs_err *e)
+{
+    int max = obs_config_get()->scrypt_max;
+    if (max < 1)
+        max = 2;
+    if (atomic_fetch_add(&checks_running, 1) >= max) {
+        atomic_fetch_sub(&checks_running, 1);
+        return obs_fail(e, OBS_ERR_NOMEM, "E_BUSY",
+                        "trop de connexions en cours de vérification : réessayez dans quelques "
+                        "secondes");
+    }
+    return OBS_OK;
+}
+
+void web_password_gate_leave(void)
+{
+    atomic_fetch_sub(&checks_running, 1);
 }
 
 void web_password_dummy(const char *password)
