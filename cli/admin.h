@@ -8,7 +8,7 @@
 #include "status.h"
 
 int cli_cmd_keygen(int argc, char **argv);
-int cli_cmd_db(int argc, char **argv);
+int cli_cmd_db(int argc, char **argv); /* dbstatus.c: db migrate, db status */
 int cli_cmd_post(int argc, char **argv);
 int cli_cmd_user(int argc, char **argv);
 int cli_cmd_period(int argc, char **argv); /* period.c */

@@ -34,6 +34,7 @@ static void usage(FILE *out)
             "\n"
             "  serve                    le service HTTP (premier plan ; SIGTERM pour l'arrêter)\n"
             "  db migrate               crée ou met à jour le schéma, charge les référentiels\n"
+            "  db status                version du schéma et migrations en attente\n"
             "  keygen [--file F]        crée une clé de pseudonymisation (jamais écrasée)\n"
             "  post add CODE ...        enregistre un poste ; post import FICHIER : un registre\n"
             "  user add --role R ...    crée un compte et affiche son jeton\n"
@@ -187,6 +188,8 @@ int main(int argc, char **argv)
         obs_log_set_level(OBS_LOG_DEBUG);
     else if (lvl && strcmp(lvl, "warn") == 0)
         obs_log_set_level(OBS_LOG_WARN);
+    const char *fmt = getenv("ISCGOBS_LOG_FORMAT");
+    obs_log_set_json(fmt && strcmp(fmt, "json") == 0);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

@@ -420,6 +420,11 @@ static obs_status load_reference(PGconn *c, void *arg, obs_err *e)
 
 obs_status obs_db_migrate(PGconn *c, obs_err *e)
 {
+    return obs_db_migrate_to(c, -1, e);
+}
+
+obs_status obs_db_migrate_to(PGconn *c, int to, obs_err *e)
+{
     obs_status rc = ref_init(e);
     if (rc == OBS_OK)
         rc = obs_db_tx(c, migration_table, NULL, e);
@@ -427,6 +432,8 @@ obs_status obs_db_migrate(PGconn *c, obs_err *e)
         if (migration_version(obs_migrations[i].name) < 0)
             return obs_fail(e, OBS_ERR_INTERNAL, "E_MIGRATION", "nom de migration invalide : %s",
                             obs_migrations[i].name);
+        if (to >= 0 && migration_version(obs_migrations[i].name) > to)
+            break; /* `db migrate --to N`: the upgrade test's older schemas */
         rc = obs_db_tx(c, migrate_one, (void *)&obs_migrations[i], e);
     }
     if (rc == OBS_OK)
@@ -450,6 +457,11 @@ obs_status obs_db_ready(PGconn *c, obs_err *e)
                     : 0;
     if (have < want)
         return obs_fail(e, OBS_ERR_DB, "E_NOT_MIGRATED", "le schéma n'est pas à jour (%ld < %ld)",
+                        have, want);
+    if (have > want) /* a newer program migrated this database: never run an older one on it */
+        return obs_fail(e, OBS_ERR_DB, "E_SCHEMA_NEWER",
+                        "le schéma de la base (version %ld) est plus récent que ce programme "
+                        "(version %ld) : installez la version du programme qui l'a migré",
                         have, want);
     return OBS_OK;
 }
