@@ -45,6 +45,7 @@ static void usage(FILE *out)
             "  export sdmx|csv --period P [--out DIR]   fichiers de publication SDMX\n"
             "  export html --period P [--out DIR]   pages publiques en HTML autonome\n"
             "  aggregate [--from P --to P]   recalcul complet des indicateurs stockés\n"
+            "  backup --out DIR         sauvegarde (pg_dump + manifeste) ; restore DIR : restauration\n"
             "\n"
             "Configuration : ISCGOBS_DATABASE_URL, ISCGOBS_LISTEN, ISCGOBS_KEY_FILE, ISCGOBS_SDC_K,\n"
             "ISCGOBS_LOCK_MONTHS, ISCGOBS_MAX_UPLOAD (voir docs/operations.md).\n");
@@ -179,6 +180,7 @@ static const command commands[] = {
     {"post", cmd_post},     {"user", cmd_user},    {"demo", demo_cmd},
     {"upload", cli_cmd_upload}, {"aggregate", agg_cmd_aggregate},
     {"export", cmd_export},     {"period", cli_cmd_period},
+    {"backup", cli_cmd_backup}, {"restore", cli_cmd_restore},
 };
 
 int main(int argc, char **argv)
