@@ -1,7 +1,7 @@
 /* test_ops.c: the operator's quick checks (docs/operations.md): `db status`, upgrades from
  * every earlier schema version of migrations/ to a populated database, `serve` refusing a
  * schema newer than it knows, JSON log lines (ISCGOBS_LOG_FORMAT=json) and /metrics accepted
- * by Prometheus' own `promtool check metrics`. */
+ * by Prometheus' own `promtool check metrics`, the systemd unit checked by systemd-analyze. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "embed.h"
@@ -211,12 +212,46 @@ static void test_promtool_metrics(void **state)
     it_stop_checked(&s);
 }
 
+/* packaging/iscgobs.service: systemd accepts every line (systemd-analyze verify prints
+ * nothing) and the sandboxing options the operators rely on are there. */
+static void test_systemd_unit(void **state)
+{
+    (void)state;
+    size_t len;
+    char *unit = it_read_file("packaging/iscgobs.service", &len);
+    const char *need[] = {"User=iscgobs\n", "ProtectSystem=strict\n", "PrivateTmp=yes\n",
+                          "NoNewPrivileges=yes\n", "Environment=ISCGOBS_LOG_FORMAT=json\n",
+                          "ExecStart=/usr/local/bin/iscgobs serve\n", "CapabilityBoundingSet=\n"};
+    for (size_t i = 0; i < OBS_ARRAY_LEN(need); i++)
+        if (strstr(unit, need[i]) == NULL)
+            fail_msg("packaging/iscgobs.service lacks %s", need[i]);
+    /* verify a copy whose ExecStart is the binary under test (the unit's path is not installed) */
+    char dir[700], path[760], cmd[2400];
+    snprintf(dir, sizeof dir, "%s/systemd", getenv("IT_TMP"));
+    mkdir(dir, 0700);
+    snprintf(path, sizeof path, "%s/iscgobs.service", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    char *exec = strstr(unit, "/usr/local/bin/iscgobs serve");
+    fprintf(f, "%.*s%s%s", (int)(exec - unit), unit, getenv("IT_BIN"), exec + strlen("/usr/local/bin/iscgobs"));
+    fclose(f);
+    free(unit);
+    snprintf(cmd, sizeof cmd, "systemd-analyze verify '%s' > '%s.out' 2>&1", path, path);
+    int st = system(cmd);
+    snprintf(cmd, sizeof cmd, "%s.out", path);
+    char *out = it_read_file(cmd, &len);
+    if (st != 0 || len != 0)
+        fail_msg("systemd-analyze verify: %s", out);
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_newer_schema_refused),
         cmocka_unit_test(test_json_logs),
         cmocka_unit_test(test_promtool_metrics),
+        cmocka_unit_test(test_systemd_unit),
         cmocka_unit_test(test_upgrade_from_every_version),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
