@@ -148,11 +148,17 @@ static _Thread_local int nprepared;
 static _Thread_local unsigned next_id;
 
 /* The name under which sql is prepared on c ("obs<id>"), preparing it on first use; name is
- * left empty when the table is full (the statement then runs unprepared). */
+ * left empty when the table is full (the statement then runs unprepared), and always with
+ * ISCGOBS_DB_PREPARE=off: unnamed statements only, for PgBouncer < 1.21 in transaction
+ * pooling mode, where a named statement may be missing on the next server connection
+ * (docs/operations.md, "PgBouncer"). */
 static obs_status prepared_name(PGconn *c, const char *sql, int nparams,
                                 PGTransactionStatusType before, char name[24], obs_err *e)
 {
     name[0] = '\0';
+    const char *mode = getenv("ISCGOBS_DB_PREPARE");
+    if (mode && strcmp(mode, "off") == 0)
+        return OBS_OK;
     int slot = -1;
     for (int i = 0; i < nprepared; i++)
         if (prepared[i].sql == sql && prepared[i].conn == c)
