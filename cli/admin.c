@@ -1,4 +1,4 @@
-/* admin.c: `keygen`, `db migrate`, `post add|import`, `user add`: the administrator's commands.
+/* admin.c: `keygen`, `post add|import`, `user add`: the administrator's commands.
  * Messages go to stderr; only a new token goes to stdout, alone, so scripts capture it. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,25 +37,6 @@ int cli_cmd_keygen(int argc, char **argv)
     if (obs_key_generate(file, &e))
         return obs_arg_fail(&e);
     fprintf(stderr, "clé créée : %s (mode 0600) ; conservez-en une copie hors ligne\n", file);
-    return 0;
-}
-
-int cli_cmd_db(int argc, char **argv)
-{
-    if (argc < 2 || strcmp(argv[1], "migrate") != 0 || obs_arg_flag(argc, argv, 1, "--help")) {
-        printf("usage: iscgobs db migrate\n"
-               "Crée ou met à jour le schéma et recharge les données de référence.\n");
-        return argc >= 2 && obs_arg_flag(argc, argv, 1, "--help") ? 0 : 2;
-    }
-    obs_err e;
-    obs_err_clear(&e);
-    PGconn *c = cli_connect(&e);
-    if (c == NULL || obs_db_migrate(c, &e)) {
-        obs_db_close(c);
-        return obs_arg_fail(&e);
-    }
-    obs_db_close(c);
-    fprintf(stderr, "schéma à jour, données de référence chargées\n");
     return 0;
 }
 

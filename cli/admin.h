@@ -8,12 +8,15 @@
 #include "status.h"
 
 int cli_cmd_keygen(int argc, char **argv);
-int cli_cmd_db(int argc, char **argv);
+int cli_cmd_db(int argc, char **argv); /* dbstatus.c: db migrate, db status */
 int cli_cmd_post(int argc, char **argv);
 int cli_cmd_user(int argc, char **argv);
 int cli_cmd_period(int argc, char **argv); /* period.c */
 /* `iscgobs audit verify`: 0 when the chain holds, 1 when broken (audit.c). */
 int cli_cmd_audit(int argc, char **argv);
+/* backup.c: `backup --out DIR`, `restore DIR`; exit status 0, 1 on failure, 2 on usage. */
+int cli_cmd_backup(int argc, char **argv);
+int cli_cmd_restore(int argc, char **argv);
 
 /* Load the configuration and reference data, then open a connection to the database (the
  * caller closes it with obs_db_close); NULL with e filled on failure. */

@@ -36,6 +36,7 @@ static void usage(FILE *out)
             "  serve                    le service HTTP (premier plan ; SIGTERM pour l'arrêter)\n"
             "  routes                   les routes HTTP de serve (méthode, chemin)\n"
             "  db migrate               crée ou met à jour le schéma, charge les référentiels\n"
+            "  db status                version du schéma et migrations en attente\n"
             "  keygen [--file F]        crée une clé de pseudonymisation (jamais écrasée)\n"
             "  post add CODE ...        enregistre un poste ; post import FICHIER : un registre\n"
             "  user add --role R ...    crée un compte et affiche son jeton\n"
@@ -47,6 +48,7 @@ static void usage(FILE *out)
             "  export html --period P [--out DIR]   pages publiques en HTML autonome\n"
             "  aggregate [--from P --to P]   recalcul complet des indicateurs stockés\n"
             "  audit verify [--anchor S:H]   vérifie la chaîne d'empreintes du journal d'audit\n"
+            "  backup --out DIR         sauvegarde (pg_dump + manifeste) ; restore DIR : restauration\n"
             "\n"
             "Configuration : ISCGOBS_DATABASE_URL, ISCGOBS_LISTEN, ISCGOBS_KEY_FILE, ISCGOBS_SDC_K,\n"
             "ISCGOBS_LOCK_MONTHS, ISCGOBS_MAX_UPLOAD (voir docs/operations.md).\n");
@@ -204,6 +206,7 @@ static const command commands[] = {
     {"upload", cli_cmd_upload}, {"aggregate", agg_cmd_aggregate},
     {"export", cmd_export},     {"period", cli_cmd_period},
     {"audit", cli_cmd_audit},
+    {"backup", cli_cmd_backup}, {"restore", cli_cmd_restore},
 };
 
 int main(int argc, char **argv)
@@ -213,6 +216,8 @@ int main(int argc, char **argv)
         obs_log_set_level(OBS_LOG_DEBUG);
     else if (lvl && strcmp(lvl, "warn") == 0)
         obs_log_set_level(OBS_LOG_WARN);
+    const char *fmt = getenv("ISCGOBS_LOG_FORMAT");
+    obs_log_set_json(fmt && strcmp(fmt, "json") == 0);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

@@ -155,11 +155,17 @@ static _Thread_local int nprepared;
 static _Thread_local unsigned next_id;
 
 /* The name under which sql is prepared on c ("obs<id>"), preparing it on first use; name is
- * left empty when the table is full (the statement then runs unprepared). */
+ * left empty when the table is full (the statement then runs unprepared), and always with
+ * ISCGOBS_DB_PREPARE=off: unnamed statements only, for PgBouncer < 1.21 in transaction
+ * pooling mode, where a named statement may be missing on the next server connection
+ * (docs/operations.md, "PgBouncer"). */
 static obs_status prepared_name(PGconn *c, const char *sql, int nparams,
                                 PGTransactionStatusType before, char name[24], obs_err *e)
 {
     name[0] = '\0';
+    const char *mode = getenv("ISCGOBS_DB_PREPARE");
+    if (mode && strcmp(mode, "off") == 0)
+        return OBS_OK;
     int slot = -1;
     for (int i = 0; i < nprepared; i++)
         if (prepared[i].sql == sql && prepared[i].conn == c)
@@ -427,6 +433,11 @@ static obs_status load_reference(PGconn *c, void *arg, obs_err *e)
 
 obs_status obs_db_migrate(PGconn *c, obs_err *e)
 {
+    return obs_db_migrate_to(c, -1, e);
+}
+
+obs_status obs_db_migrate_to(PGconn *c, int to, obs_err *e)
+{
     obs_status rc = ref_init(e);
     if (rc == OBS_OK)
         rc = obs_db_tx(c, migration_table, NULL, e);
@@ -434,6 +445,8 @@ obs_status obs_db_migrate(PGconn *c, obs_err *e)
         if (migration_version(obs_migrations[i].name) < 0)
             return obs_fail(e, OBS_ERR_INTERNAL, "E_MIGRATION", "nom de migration invalide : %s",
                             obs_migrations[i].name);
+        if (to >= 0 && migration_version(obs_migrations[i].name) > to)
+            break; /* `db migrate --to N`: the upgrade test's older schemas */
         rc = obs_db_tx(c, migrate_one, (void *)&obs_migrations[i], e);
     }
     if (rc == OBS_OK)
@@ -457,6 +470,11 @@ obs_status obs_db_ready(PGconn *c, obs_err *e)
                     : 0;
     if (have < want)
         return obs_fail(e, OBS_ERR_DB, "E_NOT_MIGRATED", "le schéma n'est pas à jour (%ld < %ld)",
+                        have, want);
+    if (have > want) /* a newer program migrated this database: never run an older one on it */
+        return obs_fail(e, OBS_ERR_DB, "E_SCHEMA_NEWER",
+                        "le schéma de la base (version %ld) est plus récent que ce programme "
+                        "(version %ld) : installez la version du programme qui l'a migré",
                         have, want);
     return OBS_OK;
 }

@@ -70,7 +70,12 @@ obs_status obs_db_tx_begun_by_fn(PGconn *c, obs_tx_fn fn, void *arg, obs_err *e)
  * under an advisory lock (safe to run concurrently), then refresh the reference tables. */
 obs_status obs_db_migrate(PGconn *c, obs_err *e);
 
-/* OBS_OK when the schema is at the latest embedded version (readiness). */
+/* Like obs_db_migrate, stopping after migration number `to` (to < 0: all of them): the
+ * upgrade test builds databases at every earlier schema version. */
+obs_status obs_db_migrate_to(PGconn *c, int to, obs_err *e);
+
+/* OBS_OK when the schema is at the latest embedded version (readiness); E_NOT_MIGRATED when
+ * it is older, E_SCHEMA_NEWER when a newer program migrated it (serve refuses to start). */
 obs_status obs_db_ready(PGconn *c, obs_err *e);
 
 #endif

@@ -16,4 +16,8 @@ void obs_log(obs_log_level level, const char *event, const char *fmt, ...)
 /* Messages below this level are dropped (default INFO; ISCGOBS_LOG_LEVEL=debug|info|warn|error). */
 void obs_log_set_level(obs_log_level level);
 
+/* on: each line is one JSON object {"ts","level","event", then each key=value as a string
+ * member, other words in "msg"} (ISCGOBS_LOG_FORMAT=json, for journald or a collector). */
+void obs_log_set_json(int on);
+
 #endif

@@ -1,0 +1,64 @@
+/* ops_it.h: what the operations tests (test_ops.c, long_ops_*.c) share: extra PostgreSQL
+ * clusters started with scripts/pg.sh (as its unprivileged user when run as root), one-value
+ * queries that must succeed, and fingerprints of whole tables for byte-for-byte comparisons. */
+#ifndef OPS_IT_H
+#define OPS_IT_H
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+/* Start (creating on first use) a throwaway cluster in $IT_TMP/name; its connection string
+ * to database db goes to url. Aborts the test on failure. */
+static inline void ops_cluster_start(const char *name, const char *db, char *url, size_t cap)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "scripts/pg.sh start '%s/%s' --fast", getenv("IT_TMP"), name);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "ops_it: %s failed\n", cmd);
+        exit(2);
+    }
+    snprintf(url, cap, "host=%s/%s/run dbname=%s user=iscgobs", getenv("IT_TMP"), name, db);
+}
+
+static inline void ops_cluster_stop(const char *name)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "scripts/pg.sh stop '%s/%s'", getenv("IT_TMP"), name);
+    if (system(cmd) != 0)
+        fprintf(stderr, "ops_it: %s failed\n", cmd);
+}
+
+/* Run sql (commands, no rows wanted); aborts when it fails. */
+static inline void ops_sql(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+        fprintf(stderr, "ops_it: %s: %s\n", sql, PQerrorMessage(c));
+        exit(2);
+    }
+    PQclear(r);
+}
+
+/* The MD5 of every row of `table` (as text, sorted) where `where` holds, and their count
+ * into out ("count:md5"). Equal outputs = equal contents, byte for byte. */
+static inline void ops_table_digest(PGconn *c, const char *table, const char *where, char *out,
+                                    size_t cap)
+{
+    char sql[600];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) || ':' || md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), ''))"
+             " FROM %s t WHERE %s", table, where ? where : "true");
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        fprintf(stderr, "ops_it: %s: %s\n", sql, PQerrorMessage(c));
+        exit(2);
+    }
+    snprintf(out, cap, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+}
+
+#endif
