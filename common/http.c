@@ -106,6 +106,14 @@ static const obs_route *find_route(const obs_request *rq, int *method_mismatch)
     return NULL;
 }
 
+const obs_route *obs_http_route_match(obs_request *rq, const char *path, int *method_mismatch)
+{
+    *method_mismatch = 0;
+    if (split_path(rq, path) != 0)
+        return NULL;
+    return find_route(rq, method_mismatch);
+}
+
 const char *obs_http_header(obs_request *rq, const char *name)
 {
     return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
@@ -416,10 +424,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         st->rq.method = method;
         st->rq.path = url;
         obs_buf_init(&st->rq.body, 1);
-        if (split_path(&st->rq, url) != 0)
-            return answer_error(conn, st, 404, "E_NOT_FOUND", "adresse inconnue");
         int mismatch;
-        st->route = find_route(&st->rq, &mismatch);
+        st->route = obs_http_route_match(&st->rq, url, &mismatch);
         st->rq.route = st->route;
         if (st->route == NULL)
             return mismatch ? answer_error(conn, st, 405, "E_METHOD", "méthode non permise ici")
