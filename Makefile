@@ -10,7 +10,9 @@
 PKGS      := libpq libmicrohttpd openssl libxml-2.0 jansson libcurl libzip
 CC        ?= cc
 SANITIZER ?=
-BUILD     := build/$(if $(SANITIZER),$(SANITIZER),release)
+# The libFuzzer flavour (`make fuzz`): the library rebuilt by clang into build/fuzz.
+FUZZ_SAN  := fuzzer-no-link,address,undefined
+BUILD     := build/$(if $(SANITIZER),$(if $(filter $(FUZZ_SAN),$(SANITIZER)),fuzz,$(SANITIZER)),release)
 
 WARN   := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
           -Wno-format-nonliteral
@@ -22,7 +24,7 @@ LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -pthread -l
 ifneq ($(SANITIZER),)
 CFLAGS  += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -O1
 LDFLAGS += -fsanitize=$(SANITIZER)
-ifeq ($(SANITIZER),undefined)
+ifneq ($(filter undefined $(FUZZ_SAN),$(SANITIZER)),)
 CFLAGS  += -fno-sanitize-recover=all
 endif
 endif
@@ -48,7 +50,7 @@ BIN := $(if $(SANITIZER),$(BUILD)/iscgobs,bin/iscgobs)
 # Quiet by default; `make V=1` shows the commands.
 Q := $(if $(V),,@)
 
-.PHONY: all run test test-long tests unit bench clean check-deps format
+.PHONY: all run test test-long tests unit bench clean check-deps format fuzz fuzz-build fuzz-bins
 all: $(BIN)
 
 $(BUILD)/%.o: %.c
@@ -138,6 +140,21 @@ tests: $(BIN) $(UNIT_BIN) $(IT_BIN) $(BUILD)/bench/httpload
 # Build and run the unit tests of this build flavour only (no database needed).
 unit: $(BIN) $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c, docs/reliability.md): built against the library
+# compiled by clang with ASan and UBSan; `make fuzz` runs each FUZZ_SECONDS (scripts/fuzz.sh).
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/bin/%)
+build/fuzz/bin/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(BUILD)/libiscgobs.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC $<")
+	$(Q)$(CC) $(CFLAGS) -Wno-missing-prototypes -Itests/fuzz -fsanitize=fuzzer,address,undefined \
+	    -o $@ $< $(BUILD)/libiscgobs.a $(LDLIBS)
+fuzz-bins: $(FUZZ_BIN)
+fuzz-build:
+	@$(MAKE) -s -j2 fuzz-bins CC=clang SANITIZER=$(FUZZ_SAN)
+fuzz: fuzz-build
+	@scripts/fuzz.sh $(or $(FUZZ_SECONDS),60)
 
 run:
 	@scripts/run.sh

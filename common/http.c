@@ -127,6 +127,15 @@ static const obs_route *find_route(const obs_request *rq, int *method_mismatch,
     return NULL;
 }
 
+const obs_route *obs_http_route_match(obs_request *rq, const char *path, int *method_mismatch)
+{
+    *method_mismatch = 0;
+    const char *allow[MAX_ROUTES];
+    if (split_path(rq, path) != 0)
+        return NULL;
+    return find_route(rq, method_mismatch, allow);
+}
+
 const char *obs_http_header(obs_request *rq, const char *name)
 {
     return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);

@@ -83,6 +83,11 @@ void obs_http_add_routes(const obs_route *routes, size_t n);
  * test_access.c): their number, and the i-th (NULL past the end). */
 size_t obs_http_route_count(void);
 const obs_route *obs_http_route_at(size_t i);
+/* The route of rq->method for the decoded path: fills rq's segments (owned by rq: the caller
+ * frees rq->seg[0..nseg) even on failure) and returns the first matching route, or NULL with
+ * *method_mismatch = 1 when another method's route matches the path (405), 0 otherwise (404,
+ * also for more than OBS_HTTP_MAX_SEG segments or no memory). */
+const obs_route *obs_http_route_match(obs_request *rq, const char *path, int *method_mismatch);
 
 /* Start the daemon on the configured address with a worker thread pool. */
 obs_status obs_http_start(const obs_config *cfg, obs_err *e);
