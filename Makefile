@@ -17,7 +17,7 @@ BUILD     := build/$(if $(SANITIZER),$(if $(filter $(FUZZ_SAN),$(SANITIZER)),fuz
 WARN   := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
           -Wno-format-nonliteral
 CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -pthread \
-          -Icommon -Ireference-data -Icollector -Iaggregator -Iexporters/sdmx -Iexporters/html \
+          -Icommon -Icommon/http -Ireference-data -Icollector -Iaggregator -Iexporters/sdmx -Iexporters/html \
           -Iweb -Idemo -Icli \
           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -pthread -lm
@@ -31,7 +31,7 @@ endif
 
 # The floors of docs/architecture.md, bottom up; cli/iscgobs.c (main) is linked apart so that
 # the tests can link every command.
-LIB_SRC := $(wildcard common/*.c reference-data/*.c collector/*.c aggregator/*.c \
+LIB_SRC := $(wildcard common/*.c common/http/*.c reference-data/*.c collector/*.c aggregator/*.c \
              exporters/sdmx/*.c exporters/html/*.c web/*.c demo/*.c) \
            $(filter-out cli/iscgobs.c,$(wildcard cli/*.c))
 MIGRATIONS := $(sort $(wildcard migrations/*.sql))
@@ -121,6 +121,12 @@ IT_BIN := $(IT_SRC:tests/integration/%.c=$(BUILD)/it/%)
 # (which call __real_ ones). test_sdmx_runs: a correction in the middle of a publication run's
 # snapshot, a delay between a run's INSERT and its COMMIT.
 IT_WRAP_test_sdmx_runs := -Wl,--wrap=agg_published_cells -Wl,--wrap=obs_db_exec
+# test_faults: allocation, libpq and libxml2 failures along the upload and SDMX paths.
+IT_WRAP_test_faults := $(foreach f,malloc calloc realloc strdup strndup PQexec PQexecParams \
+    PQexecPrepared PQprepare PQgetResult PQputCopyData PQputCopyEnd PQsendQueryParams \
+    PQsendQueryPrepared xmlCreateMemoryParserCtxt xmlParseDocument xmlSchemaNewValidCtxt \
+    xmlSchemaValidateDoc xmlOutputBufferCreateIO xmlNewTextWriter xmlTextWriterStartElement \
+    xmlTextWriterWriteAttribute xmlTextWriterEndElement xmlTextWriterFlush,-Wl,--wrap=$(f))
 $(BUILD)/it/%: tests/integration/%.c tests/integration/harness.c \
                $(wildcard tests/integration/*.h) $(BUILD)/libiscgobs.a
 	@mkdir -p $(dir $@)

@@ -7,6 +7,7 @@
 
 #include "admin.h"
 #include "audit.h"
+#include "route_audit.h"
 #include "aggregate.h"
 #include "publish.h"
 #include "upload.h"

@@ -8,7 +8,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http.h"
 #include "status.h"
 
 /* One entry's fields as PostgreSQL prints them (NULL for SQL NULL): seq, id, at (UTC,
@@ -44,9 +43,5 @@ obs_status obs_audit_verify(PGconn *c, long long anchor_seq, const char *anchor_
 obs_status obs_audit_append(PGconn *c, const char *actor, const char *action,
                             const char *target, const char *outcome, const char *detail,
                             obs_err *e);
-
-/* GET /api/v1/audit (administrators; common/route_audit.c). */
-extern const obs_route obs_audit_routes[];
-extern const size_t obs_audit_routes_count;
 
 #endif

@@ -13,13 +13,14 @@ cd "$(dirname "$0")/.."
 declare -A FLOORS=(
   [reference-data]="common/status.h"
   [common]="reference-data"
-  [collector]="common reference-data"
-  [aggregator]="common reference-data"
-  [exporters/sdmx]="common reference-data aggregator"
-  [exporters/html]="common reference-data aggregator"
-  [web]="common reference-data collector aggregator exporters/html"
+  [common/http]="common reference-data"
+  [collector]="common common/http reference-data"
+  [aggregator]="common common/http reference-data"
+  [exporters/sdmx]="common common/http reference-data aggregator"
+  [exporters/html]="common common/http reference-data aggregator"
+  [web]="common common/http reference-data collector aggregator exporters/html"
   [demo]="common reference-data"
-  [cli]="common reference-data collector aggregator exporters/sdmx exporters/html web demo"
+  [cli]="common common/http reference-data collector aggregator exporters/sdmx exporters/html web demo"
 )
 MAX_LINES=800
 MAX_C_FILES=15

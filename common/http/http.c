@@ -328,7 +328,7 @@ obs_status obs_http_authenticate(obs_request *rq, obs_err *e)
     }
     if (strncasecmp(auth, "Bearer ", 7) != 0)
         return obs_fail(e, OBS_ERR_AUTH, "E_AUTH", "en-tête Authorization invalide (attendu : Bearer <jeton>)");
-    /* Failed tokens are limited per client address (common/ratelimit.c). */
+    /* Failed tokens are limited per client address (common/http/ratelimit.c). */
     char addr[64];
     obs_rl_client_addr(rq->conn, addr);
     if (obs_rl_check(OBS_RL_ADDR, addr, NULL, e))

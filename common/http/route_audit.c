@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "route_audit.h"
 #include "db.h"
 
 static const char SQL_PAGE[] =

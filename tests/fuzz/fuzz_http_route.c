@@ -1,4 +1,4 @@
-/* fuzz_http_route.c: libFuzzer harness of the HTTP routing of paths (common/http.c,
+/* fuzz_http_route.c: libFuzzer harness of the HTTP routing of paths (common/http/http.c,
  * obs_http_route_match) over the service's whole route table, registered as `iscgobs serve`
  * does: the input's first line is the method, the rest the decoded path (up to its first
  * NUL, as libmicrohttpd hands it over). A match must be consistent: a route of that method

@@ -1,4 +1,4 @@
-/* test_http.c: the daemon's response headers (common/http.c): a response holds 8 extra
+/* test_http.c: the daemon's response headers (common/http/http.c): a response holds 8 extra
  * headers; a ninth is our bug, answered 500 (logged) instead of aborting the process or
  * sending a response without it. Runs the real daemon on a loopback port, no database. */
 #include "testutil.h"
