@@ -48,6 +48,11 @@ obs_status obs_buf_append(obs_buf *b, const void *p, size_t n)
     return OBS_OK;
 }
 
+obs_status obs_buf_reserve(obs_buf *b, size_t n)
+{
+    return buf_reserve(b, n);
+}
+
 obs_status obs_buf_puts(obs_buf *b, const char *s)
 {
     return obs_buf_append(b, s, strlen(s));

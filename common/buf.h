@@ -27,6 +27,9 @@ void obs_buf_init(obs_buf *b, size_t max);
  * on failure the content is unchanged. */
 obs_status obs_buf_append(obs_buf *b, const void *p, size_t n);
 obs_status obs_buf_puts(obs_buf *b, const char *s);
+/* Make room for n more bytes now, so that appends up to them allocate nothing later:
+ * OBS_ERR_TOO_LARGE past max, OBS_ERR_NOMEM without memory. */
+obs_status obs_buf_reserve(obs_buf *b, size_t n);
 obs_status obs_buf_putc(obs_buf *b, char c);
 obs_status obs_buf_printf(obs_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 obs_status obs_buf_vprintf(obs_buf *b, const char *fmt, va_list ap);

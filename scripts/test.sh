@@ -36,6 +36,12 @@ if [ -z "${TEST_SET:-}" ] && { [ -z "${TEST_ONLY:-}" ] || [ "$TEST_ONLY" = layou
   echo "=== layout"
   if scripts/layout.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("layout"); fi
 fi
+# The libFuzzer harnesses (tests/fuzz/, docs/reliability.md): a short run of each.
+if [ -z "${TEST_SET:-}" ] && { [ -z "${TEST_ONLY:-}" ] || [ "$TEST_ONLY" = fuzz ]; }; then
+  echo "=== fuzz"
+  if make -s fuzz-build && scripts/fuzz.sh "${FUZZ_TEST_SECONDS:-10}"; then
+    passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("fuzz"); fi
+fi
 for flavour in ${TEST_FLAVOURS:-release address undefined}; do
   san=""
   [ "$flavour" = release ] || san=$flavour

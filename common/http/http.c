@@ -38,11 +38,20 @@ typedef struct req_state {
     obs_request rq;
     const obs_route *route;
     int too_large;      /* the body went over the route's limit: answer 413 */
+    int nomem;          /* the body could not be kept (no memory): answer 503 */
     int answered;       /* a response was queued early */
     size_t discarded;   /* bytes of a too large body read and dropped */
     struct timespec start;
     int status;         /* for the access log */
 } req_state;
+
+/* A request whose state could not be allocated is answered this 503, built once at start so
+ * that answering it allocates nothing of ours; its con_cls is the sentinel nomem_state
+ * (tests/integration/test_faults.c injects that failure). */
+static const char NOMEM_BODY[] =
+    "{\"error\":{\"code\":\"E_NOMEM\",\"message\":\"mémoire insuffisante, réessayez\"}}";
+static struct MHD_Response *nomem_response;
+static req_state nomem_state;
 
 void obs_http_add_routes(const obs_route *r, size_t n)
 {
@@ -75,7 +84,8 @@ static const char *next_segment(const char **p, size_t *n)
     return s;
 }
 
-/* Split a path into decoded segments (the daemon already percent-decoded the path). */
+/* Split a path into decoded segments (the daemon already percent-decoded the path): 0, -1
+ * for more than OBS_HTTP_MAX_SEG segments, -2 without memory. */
 static int split_path(obs_request *rq, const char *path)
 {
     size_t len = strlen(path), n;
@@ -86,7 +96,7 @@ static int split_path(obs_request *rq, const char *path)
             return -1;
         rq->seg[rq->nseg] = strndup(seg, n);
         if (rq->seg[rq->nseg] == NULL)
-            return -1;
+            return -2;
         rq->nseg++;
     }
     return 0;
@@ -390,6 +400,12 @@ static enum MHD_Result queue(struct MHD_Connection *conn, req_state *st, obs_res
         rs->header_overflow = 0;
         obs_http_error(rs, 500, "E_INTERNAL", "erreur interne");
     }
+    if (rs->status >= 500 && !rs->reader && rs->body.len == 0 && nomem_response) {
+        /* An error whose body could not be written (no memory): the prepared 503. */
+        st->status = 503;
+        st->answered = 1;
+        return MHD_queue_response(conn, 503, nomem_response);
+    }
     if (rs->reader) {
         resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, rs->reader,
                                                  rs->reader_cls, rs->reader_free);
@@ -463,10 +479,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)cls;
     (void)version;
     req_state *st = *con_cls;
+    if (st == &nomem_state) {
+        *upload_size = 0; /* answered 503 already: the body is dropped */
+        return MHD_YES;
+    }
     if (st == NULL) {
         st = calloc(1, sizeof *st);
-        if (st == NULL)
-            return MHD_NO;
+        if (st == NULL) {
+            *con_cls = &nomem_state;
+            return nomem_response ? MHD_queue_response(conn, 503, nomem_response) : MHD_NO;
+        }
         *con_cls = st;
         clock_gettime(CLOCK_MONOTONIC, &st->start);
         st->rq.conn = conn;
@@ -476,7 +498,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!obs_http_input_ok(conn, url))
             return answer_error(conn, st, 400, "E_BAD_REQUEST",
                                 "adresse ou paramètre invalide (octet nul ou UTF-8 invalide)");
-        if (split_path(&st->rq, url) != 0)
+        int split = split_path(&st->rq, url);
+        if (split == -2)
+            return answer_error(conn, st, 503, "E_NOMEM", "mémoire insuffisante, réessayez");
+        if (split != 0)
             return answer_error(conn, st, 404, "E_NOT_FOUND", "adresse inconnue");
         int mismatch;
         const char *allow[MAX_ROUTES];
@@ -508,9 +533,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_size) {
-        if (!st->too_large &&
-            obs_buf_append(&st->rq.body, upload_data, *upload_size) != OBS_OK) {
-            st->too_large = 1;
+        obs_status rc = st->too_large ? OBS_OK
+                                      : obs_buf_append(&st->rq.body, upload_data, *upload_size);
+        if (rc != OBS_OK) {
+            st->too_large = 1; /* from now on the body is read and dropped */
+            st->nomem = rc == OBS_ERR_NOMEM;
             obs_buf_wipe(&st->rq.body);
         }
         if (st->too_large && (st->discarded += *upload_size) > DISCARD_MAX)
@@ -518,6 +545,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_size = 0;
         return MHD_YES;
     }
+    if (st->nomem)
+        return answer_error(conn, st, 503, "E_NOMEM", "mémoire insuffisante, réessayez");
     if (st->too_large) {
         char msg[160];
         snprintf(msg, sizeof msg, "le fichier dépasse la taille maximale acceptée (%zu octets)",
@@ -539,6 +568,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn;
     (void)toe;
     req_state *st = *con_cls;
+    if (st == &nomem_state) {
+        obs_log(OBS_LOG_WARN, "http.nomem", "status=503");
+        *con_cls = NULL;
+        return;
+    }
     if (st == NULL)
         return;
     struct timespec end;
@@ -575,6 +609,16 @@ obs_status obs_http_start(const obs_config *cfg, obs_err *e)
                         cfg->listen_host);
     upload_limit = cfg->max_upload;
     obs_rl_configure(cfg->auth_max_fails, cfg->auth_max_fails_account, cfg->auth_window);
+    if (nomem_response == NULL) {
+        nomem_response = MHD_create_response_from_buffer(sizeof NOMEM_BODY - 1,
+                                                         (void *)NOMEM_BODY,
+                                                         MHD_RESPMEM_PERSISTENT);
+        if (nomem_response == NULL ||
+            MHD_add_response_header(nomem_response, "Content-Type",
+                                    "application/json; charset=utf-8") != MHD_YES ||
+            MHD_add_response_header(nomem_response, "Retry-After", "5") != MHD_YES)
+            return obs_fail(e, OBS_ERR_NOMEM, "E_NOMEM", "mémoire insuffisante");
+    }
     daemon_ = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL,
         on_request, NULL, /* ITC: MHD_quiesce_daemon needs it (obs_http_stop) */
@@ -624,4 +668,7 @@ void obs_http_stop(int grace_seconds)
     if (s != MHD_INVALID_SOCKET)
         close(s);
     daemon_ = NULL;
+    if (nomem_response)
+        MHD_destroy_response(nomem_response);
+    nomem_response = NULL;
 }

@@ -36,6 +36,7 @@ typedef struct hc_resp {
     char retry_after[16];
     char allow[128];
     char ctype[128];
+    char location[256];
 } hc_resp;
 
 HC_FN size_t hc_body(char *p, size_t size, size_t n, void *arg)
@@ -62,6 +63,8 @@ HC_FN size_t hc_header(char *p, size_t size, size_t n, void *arg)
         hc_hval(p, k, 7, r->allow, sizeof r->allow);
     if (k > 14 && strncasecmp(p, "Content-Type: ", 14) == 0)
         hc_hval(p, k, 14, r->ctype, sizeof r->ctype);
+    if (k > 10 && strncasecmp(p, "Location: ", 10) == 0)
+        hc_hval(p, k, 10, r->location, sizeof r->location);
     return k;
 }
 
