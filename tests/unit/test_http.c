@@ -93,6 +93,9 @@ static int setup(void **state)
     cfg.listen_port = 0;
     cfg.threads = 2;
     cfg.max_upload = 1024;
+    cfg.conn_limit = 16; /* the daemon takes these as they are: 0 would accept nothing */
+    cfg.per_ip_limit = 16;
+    cfg.conn_timeout = 10;
     obs_err e;
     obs_err_clear(&e);
     obs_http_add_routes(ROUTES, OBS_ARRAY_LEN(ROUTES));
