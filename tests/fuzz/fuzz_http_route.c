@@ -69,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
     const obs_route *r = obs_http_route_match(&rq, path, &mismatch);
     if (r != NULL)
         check_match(r, &rq);
-    else if (mismatch != 0 && mismatch != 1)
+    else if (mismatch < 0) /* the number of other methods of the path (405's Allow) */
         abort();
     for (int i = 0; i < rq.nseg; i++)
         free(rq.seg[i]);
