@@ -1,34 +1,9 @@
 /* fuzz_ods.c: libFuzzer harness of the .ods reader (collector/zipfile.c, sheet.c,
- * sheet_ods.c) through the whole pipeline col_parse_grid (reader, then validation), as the
- * server runs it. Seeds: tests/fuzz/corpus/ods/ (real files and the hostile ones). */
-#include <stddef.h>
-#include <stdint.h>
+ * sheet_ods.c) and the validation after it (fuzz_grid.h). Seeds: tests/fuzz/corpus/ods/
+ * (real files and the hostile ones). */
+#include "fuzz_grid.h"
 
-#include "grid.h"
-#include "ref.h"
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-    (void)argc;
-    (void)argv;
-    obs_err e;
-    return ref_init(&e) == OBS_OK ? 0 : 1;
-}
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-    col_table t;
-    col_grid g;
-    col_report rep;
-    col_table_init(&t);
-    col_report_init(&rep);
-    col_parse_grid((const char *)data, size, COL_MEDIA_ODS, "ISCG-093-01", 2026, 3, &t, &g,
-                   &rep);
-    col_grid_free(&g);
-    col_table_free(&t);
-    col_report_free(&rep);
-    return 0;
+    return fuzz_grid_parse(data, len, COL_MEDIA_ODS);
 }
