@@ -28,6 +28,13 @@ static void conn_key_create(void)
     pthread_key_create(&conn_key, conn_close);
 }
 
+/* The settings of every session (new, reset or reconnected). */
+static void session_setup(PGconn *c)
+{
+    PQsetNoticeProcessor(c, NULL, NULL);
+    PQclear(PQexec(c, "SET TIME ZONE 'UTC'; SET client_min_messages = warning"));
+}
+
 PGconn *obs_db_open(const char *url, obs_err *e)
 {
     /* A bounded connection attempt (ISCGOBS_DB_CONNECT_TIMEOUT; docs/reliability.md,
@@ -45,9 +52,7 @@ PGconn *obs_db_open(const char *url, obs_err *e)
         obs_fail(e, OBS_ERR_DB, "E_DB_UNAVAILABLE", "la base de données est indisponible");
         return NULL;
     }
-    PQsetNoticeProcessor(c, NULL, NULL);
-    PGresult *r = PQexec(c, "SET TIME ZONE 'UTC'; SET client_min_messages = warning");
-    PQclear(r);
+    session_setup(c);
     return c;
 }
 
@@ -121,8 +126,7 @@ static int reconnect_for_retry(PGconn *c, PGTransactionStatusType before)
     PQreset(c);
     if (PQstatus(c) != CONNECTION_OK)
         return 0;
-    PQsetNoticeProcessor(c, NULL, NULL);
-    PQclear(PQexec(c, "SET TIME ZONE 'UTC'; SET client_min_messages = warning"));
+    session_setup(c);
     obs_log(OBS_LOG_INFO, "db.reconnect", "ok=1");
     return 1;
 }
@@ -219,6 +223,35 @@ obs_status obs_db_exec_prepared(PGconn *c, const char *sql, int nparams,
     return rc;
 }
 
+static void forget_prepared(PGconn *c);
+
+/* A pipeline that could not be completed (a statement not sent, a result missing): a sync
+ * point is sent so that the server ends it and its results are read and dropped; when the
+ * pipeline still cannot be left, the session is reset (the server rolls its transaction
+ * back). Either way the connection is usable again by the next statement, which would
+ * otherwise fail forever (found by tests/integration/test_faults.c). */
+static void pipeline_abandon(PGconn *c)
+{
+    int nulls = 0;
+    if (PQpipelineSync(c)) {
+        for (int i = 0; i < 1000 && nulls < 2; i++) {
+            PGresult *r = PQgetResult(c);
+            int sync = r && PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+            nulls = r ? 0 : nulls + 1;
+            PQclear(r);
+            if (sync)
+                break;
+        }
+    }
+    if (PQexitPipelineMode(c))
+        return;
+    forget_prepared(c);
+    PQreset(c);
+    if (PQstatus(c) == CONNECTION_OK)
+        session_setup(c);
+    obs_log(OBS_LOG_WARN, "db.pipeline", "reset=1");
+}
+
 /* Send the statements in pipeline mode and read their results up to the sync point. The
  * first failure is returned (statements after it are not run: PGRES_PIPELINE_ABORTED). */
 static obs_status pipeline_once(PGconn *c, const obs_db_stmt *st, int n, PGresult **res,
@@ -272,8 +305,11 @@ static obs_status pipeline_once(PGconn *c, const obs_db_stmt *st, int n, PGresul
     }
     if (!sent && rc == OBS_OK)
         rc = result_status(c, NULL, e);
-    if (PQpipelineStatus(c) != PQ_PIPELINE_OFF && !PQexitPipelineMode(c) && rc == OBS_OK)
-        rc = result_status(c, NULL, e);
+    if (PQpipelineStatus(c) != PQ_PIPELINE_OFF && !PQexitPipelineMode(c)) {
+        pipeline_abandon(c);
+        if (rc == OBS_OK)
+            rc = result_status(c, NULL, e);
+    }
     for (int i = 0; rc && res && i < n; i++) {
         PQclear(res[i]);
         res[i] = NULL;
