@@ -61,4 +61,23 @@ static inline void ops_table_digest(PGconn *c, const char *table, const char *wh
     PQclear(r);
 }
 
+/* GET path on server s with token (NULL: anonymous); fails the test unless 200. Returns the
+ * body (free() it) with the SDMX message's <message:Prepared> time masked, so that two
+ * answers of the same run compare equal byte for byte. */
+static inline char *ops_get(const it_server *s, const char *path, const char *token)
+{
+    it_resp r;
+    it_http(s, "GET", path, token, NULL, NULL, 0, &r);
+    if (r.status != 200) {
+        fprintf(stderr, "ops_it: GET %s%s: %ld %s\n", s->base, path, r.status,
+                r.body ? r.body : "");
+        exit(2);
+    }
+    char *p = strstr(r.body, "<message:Prepared>");
+    char *q = p ? strstr(p, "</message:Prepared>") : NULL;
+    for (p = p ? p + 18 : NULL; p && q && p < q; p++)
+        *p = '-';
+    return r.body;
+}
+
 #endif
