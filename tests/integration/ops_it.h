@@ -32,6 +32,22 @@ static inline void ops_cluster_stop(const char *name)
         fprintf(stderr, "ops_it: %s failed\n", cmd);
 }
 
+/* Start (creating on first use with pg_basebackup -R) a streaming hot standby in
+ * $IT_TMP/name of the cluster $IT_TMP/primary (started by ops_cluster_start); its connection
+ * string to database db goes to url. Stop it with ops_cluster_stop(name). */
+static inline void ops_standby_start(const char *primary, const char *name, const char *db,
+                                     char *url, size_t cap)
+{
+    char cmd[1600];
+    snprintf(cmd, sizeof cmd, "scripts/pg.sh replica '%s/%s' '%s/%s' --fast", getenv("IT_TMP"),
+             name, getenv("IT_TMP"), primary);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "ops_it: %s failed\n", cmd);
+        exit(2);
+    }
+    snprintf(url, cap, "host=%s/%s/run dbname=%s user=iscgobs", getenv("IT_TMP"), name, db);
+}
+
 /* Run sql (commands, no rows wanted); aborts when it fails. */
 static inline void ops_sql(PGconn *c, const char *sql)
 {
