@@ -1,7 +1,11 @@
 /* task_lock.c: background tasks run by one process at a time across the servers of one
- * database (see task_lock.h). The lock lives on its own connection, opened per attempt: the
- * thread's connection keeps running ordinary transactions, and a session lock there would be
- * lost on a reconnection or break under PgBouncer's transaction pooling. */
+ * database (see task_lock.h). The lock lives on its own connection, opened per attempt (the
+ * thread's connection keeps running the task's own transactions), as a transaction-scoped
+ * lock in a transaction left open while the task runs: under PgBouncer's transaction pooling
+ * the open transaction keeps the client on its server session, and the lock can never stay
+ * behind on a pooled session (a session-level lock would, with an empty server_reset_query).
+ * The transaction takes no snapshot between statements (READ COMMITTED): it holds back
+ * neither vacuum nor anyone else. */
 #include "task_lock.h"
 
 #include <stdio.h>
@@ -11,7 +15,7 @@
 #include "db.h"
 #include "log.h"
 
-static const char SQL_TRYLOCK[] = "SELECT pg_try_advisory_lock($1::int, hashtext($2))";
+static const char SQL_TRYLOCK[] = "SELECT pg_try_advisory_xact_lock($1::int, hashtext($2))";
 
 obs_status obs_task_trylock(const char *name, obs_task_lock *lk, int *held, obs_err *e)
 {
@@ -23,7 +27,9 @@ obs_status obs_task_trylock(const char *name, obs_task_lock *lk, int *held, obs_
     if (c == NULL)
         return OBS_ERR_DB;
     PGresult *r = NULL;
-    obs_status rc = obs_db_exec(c, SQL_TRYLOCK, 2, (const char *[]){cls, name}, &r, e);
+    obs_status rc = obs_db_run(c, "BEGIN", e);
+    if (rc == OBS_OK)
+        rc = obs_db_exec(c, SQL_TRYLOCK, 2, (const char *[]){cls, name}, &r, e);
     if (rc == OBS_OK) {
         *held = PQgetvalue(r, 0, 0)[0] == 't';
         PQclear(r);
@@ -38,6 +44,8 @@ obs_status obs_task_trylock(const char *name, obs_task_lock *lk, int *held, obs_
 
 void obs_task_unlock(obs_task_lock *lk)
 {
-    obs_db_close(lk->conn); /* the session ends: PostgreSQL releases its advisory locks */
+    if (lk->conn)
+        PQclear(PQexec(lk->conn, "ROLLBACK")); /* the lock ends with its transaction */
+    obs_db_close(lk->conn);
     lk->conn = NULL;
 }

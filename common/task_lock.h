@@ -1,8 +1,9 @@
 /* task_lock.h: a lock held by one process among all those on one database, for background
  * tasks that several `iscgobs serve` processes could otherwise run at once (the protection
- * ahead of readers, retention...). A PostgreSQL session advisory lock on a private
- * connection: it is released when the holder unlocks, closes, or dies (docs/operations.md,
- * "Several servers"). */
+ * ahead of readers, retention...). A PostgreSQL advisory lock taken in a transaction kept
+ * open on a private connection while the task runs: it is released when the holder unlocks
+ * or dies, also behind PgBouncer in transaction mode (docs/operations.md, "Several
+ * servers"). */
 #ifndef OBS_TASK_LOCK_H
 #define OBS_TASK_LOCK_H
 
@@ -10,7 +11,7 @@
 
 #include "status.h"
 
-/* The advisory lock class of background tasks: pg_try_advisory_lock(OBS_TASK_LOCK_CLASS,
+/* The advisory lock class of background tasks: pg_try_advisory_xact_lock(OBS_TASK_LOCK_CLASS,
  * hashtext(name)); other advisory locks of the code use other classes or the one-key form. */
 #define OBS_TASK_LOCK_CLASS 72450
 

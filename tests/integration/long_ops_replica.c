@@ -83,18 +83,6 @@ static double wait_public_same(void)
     return -1;
 }
 
-static int log_count(const it_server *s, const char *needle)
-{
-    FILE *f = fopen(s->log_path, "r");
-    char line[2048];
-    int n = 0;
-    while (f && fgets(line, sizeof line, f))
-        n += strstr(line, needle) != NULL;
-    if (f)
-        fclose(f);
-    return n;
-}
-
 static void standby_sql(const char *sql)
 {
     PGconn *c = PQconnectdb(standby_url);
@@ -204,7 +192,7 @@ static void test_year_on_standby(void **state)
 static void test_read_your_writes(void **state)
 {
     (void)state;
-    int late = log_count(&A, "standby=late"), fresh = log_count(&A, "standby=fresh");
+    int late = ops_log_count(&A, "standby=late"), fresh = ops_log_count(&A, "standby=fresh");
     standby_sql("SELECT pg_wal_replay_pause()");
     char grid[600], path[80], mine[160];
     int n = snprintf(grid, sizeof grid,
@@ -235,14 +223,14 @@ static void test_read_your_writes(void **state)
     /* the public answers follow within the bound: only the primary has the grid */
     double took = wait_public_same();
     assert_true(took >= 0);
-    assert_true(log_count(&A, "standby=late") > late);
+    assert_true(ops_log_count(&A, "standby=late") > late);
     standby_sql("SELECT pg_wal_replay_resume()");
     int ok = 0;
     for (int i = 0; i < 10 * BOUND_S && !ok; i++) {
         char *body = NULL;
         get(&A, paths[0], NULL, &body); /* public reads run the check */
         free(body);
-        if (!(ok = log_count(&A, "standby=fresh") > fresh))
+        if (!(ok = ops_log_count(&A, "standby=fresh") > fresh))
             usleep(100 * 1000);
     }
     assert_true(ok);
@@ -263,7 +251,7 @@ static void test_standby_down(void **state)
         }
     }
     assert_true(public_same());
-    assert_true(log_count(&A, "standby=down") > 0);
+    assert_true(ops_log_count(&A, "standby=down") > 0);
 }
 
 int main(void)

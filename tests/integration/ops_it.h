@@ -96,4 +96,17 @@ static inline char *ops_get(const it_server *s, const char *path, const char *to
     return r.body;
 }
 
+/* The number of lines of server s's log that contain needle. */
+static inline int ops_log_count(const it_server *s, const char *needle)
+{
+    FILE *f = fopen(s->log_path, "r");
+    char line[2048];
+    int n = 0;
+    while (f && fgets(line, sizeof line, f))
+        n += strstr(line, needle) != NULL;
+    if (f)
+        fclose(f);
+    return n;
+}
+
 #endif

@@ -65,19 +65,6 @@ static void *upload_main(void *arg)
     return NULL;
 }
 
-/* The number of lines of server s's log containing needle. */
-static int log_count(const it_server *s, const char *needle)
-{
-    FILE *f = fopen(s->log_path, "r");
-    char line[2048];
-    int n = 0;
-    while (f && fgets(line, sizeof line, f))
-        n += strstr(line, needle) != NULL;
-    if (f)
-        fclose(f);
-    return n;
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -274,8 +261,8 @@ static void test_warm_once(void **state)
         if (!(got = it_sql_long(c, sql) == 1))
             usleep(100 * 1000);
     assert_true(got);
-    int warm_a = log_count(&A, "agg.warm year="), warm_b = log_count(&B, "agg.warm year=");
-    int busy_a = log_count(&A, "task=agg.warm held=0"), busy_b = log_count(&B, "task=agg.warm held=0");
+    int warm_a = ops_log_count(&A, "agg.warm year="), warm_b = ops_log_count(&B, "agg.warm year=");
+    int busy_a = ops_log_count(&A, "task=agg.warm held=0"), busy_b = ops_log_count(&B, "task=agg.warm held=0");
     char grid[400], path[80];
     const it_server *srv[2] = {&A, &B};
     for (int i = 0; i < 2; i++) {
@@ -291,18 +278,18 @@ static void test_warm_once(void **state)
     /* both find the lock taken (at least twice each: they retry), bounded by count and time */
     int waited = 0;
     for (int i = 0; i < 200 && !waited; i++) {
-        waited = log_count(&A, "task=agg.warm held=0") >= busy_a + 2 &&
-                 log_count(&B, "task=agg.warm held=0") >= busy_b + 2;
+        waited = ops_log_count(&A, "task=agg.warm held=0") >= busy_a + 2 &&
+                 ops_log_count(&B, "task=agg.warm held=0") >= busy_b + 2;
         if (!waited)
             usleep(100 * 1000);
     }
     assert_true(waited);
-    assert_int_equal(log_count(&A, "agg.warm year="), warm_a);
-    assert_int_equal(log_count(&B, "agg.warm year="), warm_b);
+    assert_int_equal(ops_log_count(&A, "agg.warm year="), warm_a);
+    assert_int_equal(ops_log_count(&B, "agg.warm year="), warm_b);
     PQfinish(c); /* the session ends: the lock is released */
     int ran = 0;
     for (int i = 0; i < 300 && !ran; i++) {
-        ran = log_count(&A, "agg.warm year=") > warm_a && log_count(&B, "agg.warm year=") > warm_b;
+        ran = ops_log_count(&A, "agg.warm year=") > warm_a && ops_log_count(&B, "agg.warm year=") > warm_b;
         if (!ran)
             usleep(100 * 1000);
     }
