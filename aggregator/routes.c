@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "db.h"
+#include "db_read.h"
 #include "filter.h"
 #include "publish.h"
 
@@ -149,11 +150,14 @@ void agg_indicators_get(obs_request *rq, obs_response *rs)
                            : "ce compte ne peut voir que les chiffres de son propre poste");
         return;
     }
-    PGconn *c = obs_db_conn(&e);
+    /* The public view may be read on the standby (db_read.h); the others on the primary. */
+    PGconn *c = view == AGG_VIEW_PUBLIC ? obs_db_read_conn(&e) : obs_db_conn(&e);
     agg_cell *cells = NULL;
     size_t n = 0;
     obs_status rc = c ? agg_select_cells(c, &q, view, post, AGG_MAX_CELLS, &cells, &n, &e)
                       : OBS_ERR_DB;
+    if (rc && (c = obs_db_read_retry(c, &e)) != NULL)
+        rc = agg_select_cells(c, &q, view, post, AGG_MAX_CELLS, &cells, &n, &e);
     size_t kept = 0; /* the filters known only after protection */
     for (size_t i = 0; rc == OBS_OK && i < n; i++)
         if (agg_query_keeps(&q, &cells[i]))

@@ -21,6 +21,7 @@
 #include "filter.h"
 #include "log.h"
 #include "publish.h"
+#include "task_lock.h"
 
 #define WARM_YEARS 8 /* distinct years noted between two warm-ups (more are dropped) */
 
@@ -109,8 +110,14 @@ static void *warm_main(void *arg)
             todo[i] = years[i];
         nyears = 0;
         pthread_mutex_unlock(&mu);
+        /* One server at a time on one database (task_lock.h): the others note the years
+         * again and retry after the next quiet period. */
+        obs_task_lock lk;
+        int held = 0;
+        obs_task_trylock(AGG_WARM_TASK, &lk, &held, NULL);
         for (int i = 0; i < ntodo; i++)
-            warm_year(todo[i]);
+            held ? warm_year(todo[i]) : agg_warm_note(todo[i]);
+        obs_task_unlock(&lk);
         pthread_mutex_lock(&mu);
     }
     pthread_mutex_unlock(&mu);

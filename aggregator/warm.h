@@ -8,6 +8,9 @@
 /* How long uploads must have been quiet before the background protection starts. */
 #define AGG_WARM_QUIET_MS 1500
 
+/* The name of its lock among the servers of one database (task_lock.h). */
+#define AGG_WARM_TASK "agg.warm"
+
 /* Start the background thread (serve). Failure: OBS_ERR_INTERNAL. */
 obs_status agg_warm_start(obs_err *e);
 

@@ -45,6 +45,7 @@ static obs_status obs_config_limits(obs_config *c, obs_err *e)
         {"ISCGOBS_AUTH_WINDOW", 60, 1, 86400, offsetof(obs_config, auth_window)},
         {"ISCGOBS_SCRYPT_MAX", 2, 1, 64, offsetof(obs_config, scrypt_max)},
         {"ISCGOBS_DB_CONNECT_TIMEOUT", 5, 2, 600, offsetof(obs_config, db_connect_timeout)},
+        {"ISCGOBS_READ_MAX_LAG", 5, 1, 600, offsetof(obs_config, read_max_lag)},
     };
     for (size_t i = 0; i < sizeof lim / sizeof lim[0]; i++) {
         long n;
@@ -88,6 +89,9 @@ obs_status obs_config_load(obs_config *c, obs_err *e)
     if ((rc = env_str("ISCGOBS_DATABASE_URL", def_db, c->database_url, sizeof c->database_url, e)))
         return rc;
     if ((rc = env_str("ISCGOBS_KEY_FILE", def_key, c->key_file, sizeof c->key_file, e)))
+        return rc;
+    if ((rc = env_str("ISCGOBS_READ_DATABASE_URL", "", c->read_database_url,
+                      sizeof c->read_database_url, e)))
         return rc;
 
     char listen[128];

@@ -29,6 +29,10 @@ typedef struct obs_config {
     int auth_window;         /* ISCGOBS_AUTH_WINDOW: the window, seconds (60) */
     int scrypt_max;          /* ISCGOBS_SCRYPT_MAX: password checks at once (2; 32 MiB each) */
     int db_connect_timeout;  /* ISCGOBS_DB_CONNECT_TIMEOUT: libpq connect_timeout, s (5) */
+    char read_database_url[1024]; /* ISCGOBS_READ_DATABASE_URL: a hot standby for public
+                              * reads (db_read.h); empty: every read on the primary */
+    int read_max_lag;        /* ISCGOBS_READ_MAX_LAG: seconds behind the primary beyond which
+                              * the standby is not read (5) */
 } obs_config;
 
 /* Read the environment into c. The default database is the embedded cluster:

@@ -4,6 +4,9 @@
 #   scripts/pg.sh stop DIR
 #   scripts/pg.sh url DIR [DBNAME]     the libpq connection string
 #   scripts/pg.sh crash DIR            stop -m immediate (a crash: recovery at the next start)
+#   scripts/pg.sh replica DIR PRIMARY_DIR [--fast]
+#                                      a streaming hot standby of the cluster of PRIMARY_DIR
+#                                      (pg_basebackup -R the first time), then started
 # DIR/data holds the cluster, DIR/run the socket, DIR/log the server log. As root the cluster
 # runs as the system user `iscgobs` (created if needed), since PostgreSQL refuses root.
 # --fast turns durability off (fsync, synchronous_commit): for throwaway test clusters only.
@@ -73,7 +76,19 @@ stop)
 crash)
   as_owner "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null
   ;;
+replica)
+  src=${3:?usage: pg.sh replica DIR PRIMARY_DIR [--fast]}
+  src=$(cd "$src" && pwd)
+  [ "$(id -u)" -eq 0 ] && chown "$PGUSER_OS" "$dir"
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    as_owner "$bindir/pg_basebackup" -h "$src/run" -U iscgobs -D "$dir/data" -R -X stream \
+      -c fast >"$dir/basebackup.log" 2>&1 || { cat "$dir/basebackup.log" >&2; exit 1; }
+    # long public reads are not cancelled by the replay of a vacuum on the primary
+    echo "hot_standby_feedback = on" | as_owner tee -a "$dir/data/postgresql.auto.conf" >/dev/null
+  fi
+  "$0" start "$dir" ${4:-}
+  ;;
 *)
-  echo "usage: pg.sh start|stop|url|crash DIR" >&2; exit 2
+  echo "usage: pg.sh start|stop|url|crash|replica DIR" >&2; exit 2
   ;;
 esac

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "audit.h"
 #include "db.h"
+#include "db_read.h"
 #include "filter.h"
 #include "ref.h"
 #include "page.h"
@@ -65,11 +66,17 @@ static void report(obs_request *rq, obs_response *rs, report_fn fn, const int *a
     }
     exp_page_ctx ctx;
     exp_page_ctx_live(&ctx, rq);
-    PGconn *c = obs_db_conn(&e);
+    /* Anonymous readers may be served by the standby (db_read.h), accounts by the primary. */
+    PGconn *c = rq->who.role == OBS_ROLE_NONE ? obs_db_read_conn(&e) : obs_db_conn(&e);
     obs_buf body;
     obs_buf_init(&body, EXP_PAGE_MAX);
     char title[160];
-    if (c == NULL || fn(c, args, &ctx, &body, title, sizeof title, &e)) {
+    obs_status rc = c ? fn(c, args, &ctx, &body, title, sizeof title, &e) : OBS_ERR_DB;
+    if (rc && (c = obs_db_read_retry(c, &e)) != NULL) {
+        obs_buf_reset(&body);
+        rc = fn(c, args, &ctx, &body, title, sizeof title, &e);
+    }
+    if (rc) {
         obs_buf_free(&body);
         exp_page_fail(rq, rs, &e);
         return;

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
+#include "db_read.h"
 #include "log.h"
 #include "sdmx_schema.h"
 #include "sdmx_stream.h"
@@ -392,17 +393,39 @@ static obs_status parse_data_request(obs_request *rq, exp_data_query *q, obs_err
     return rc;
 }
 
+/* The run an answer reads, and the connection *cp it is read on: the standby for anonymous
+ * requests (db_read.h), the primary for those with credentials or when the standby cannot
+ * serve it. */
+static obs_status answer_run(obs_request *rq, const exp_data_query *q, PGconn **cp,
+                             exp_run *run, obs_err *e)
+{
+    int anonymous = obs_http_header(rq, "Authorization") == NULL &&
+                    MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, OBS_SESSION_COOKIE) ==
+                        NULL;
+    PGconn *c = anonymous ? obs_db_read_conn(e) : obs_db_conn(e);
+    for (int attempt = 0;; attempt++) {
+        if (c == NULL)
+            return OBS_ERR_DB;
+        obs_status rc = q->has_as_of ? exp_vintage_as_of(c, q->as_of, run, e)
+                                     : exp_vintage_current_fast(c, run, e);
+        PGconn *primary = NULL;
+        if (rc == OBS_OK || attempt || (primary = obs_db_read_retry(c, e)) == NULL) {
+            *cp = c;
+            return rc;
+        }
+        c = primary;
+    }
+}
+
 /* The data answer for q in format fmt, complete in rs->body or streamed. */
 static void answer_data(obs_request *rq, obs_response *rs, const exp_data_query *q,
                         exp_format fmt)
 {
     obs_err e;
     obs_err_clear(&e);
-    PGconn *c = obs_db_conn(&e);
+    PGconn *c = NULL;
     exp_run run;
-    obs_status rc = c == NULL ? OBS_ERR_DB
-                    : q->has_as_of ? exp_vintage_as_of(c, q->as_of, &run, &e)
-                                   : exp_vintage_current_fast(c, &run, &e);
+    obs_status rc = answer_run(rq, q, &c, &run, &e);
     if (rc) {
         sdmx_fail(rs, &e);
         return;
@@ -445,6 +468,9 @@ static void answer_data(obs_request *rq, obs_response *rs, const exp_data_query 
     rc = exp_source_init(&src, q, &run, upd, &e);
     if (rc == OBS_OK)
         rc = exp_stream_open(c, &src, &opts, &st, &empty, &e);
+    PGconn *primary; /* the standby failed here: the run is on the primary too */
+    if (rc && (primary = obs_db_read_retry(c, &e)) != NULL)
+        rc = exp_stream_open(c = primary, &src, &opts, &st, &empty, &e);
     if (rc == OBS_OK && empty) {
         exp_stream_free(st);
         sdmx_error(rs, 404, 100, "aucune observation ne correspond à la requête");

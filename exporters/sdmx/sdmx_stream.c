@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "db_read.h"
 #include "log.h"
 
 struct exp_stream {
@@ -22,6 +23,7 @@ struct exp_stream {
     size_t pos;            /* bytes of pending already handed out */
     exp_sink sink;
     int finished, failed;
+    int standby;           /* the first page came from the standby (db_read.h) */
 };
 
 obs_status exp_stream_open(PGconn *c, const exp_source *src, const exp_data_opts *opts,
@@ -41,6 +43,7 @@ obs_status exp_stream_open(PGconn *c, const exp_source *src, const exp_data_opts
         return rc;
     }
     s->more = s->npage == EXP_PAGE_OBS;
+    s->standby = obs_db_is_replica(c);
     s->nfirst = s->npage;
     if (s->npage)
         s->last = s->page[s->npage - 1];
@@ -106,11 +109,17 @@ ssize_t exp_stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
         s->failed = 1;
     PGconn *c = NULL;
     while (!s->failed && !s->finished && s->pending.len - s->pos < max) {
-        if (s->ipage == s->npage && s->more && c == NULL && (c = obs_db_conn(&e)) == NULL) {
+        /* The pages of a run are the same wherever they are read (runs never change): on
+         * the standby when the first came from there, else or when it fails, the primary. */
+        if (s->ipage == s->npage && s->more && c == NULL &&
+            (c = s->standby ? obs_db_read_conn(&e) : obs_db_conn(&e)) == NULL) {
             s->failed = 1;
             break;
         }
         int k = next_obs(s, c, &e);
+        PGconn *primary;
+        if (k < 0 && (primary = obs_db_read_retry(c, &e)) != NULL)
+            k = next_obs(s, c = primary, &e);
         if (k < 0 || (k == 1 && exp_data_put(s->w, &s->page[s->ipage++], &e))) {
             s->failed = 1;
         } else if (k == 0) {

@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "config.h"
 #include "db.h"
+#include "db_read.h"
 #include "filter.h"
 #include "log.h"
 #include "publish.h"
@@ -41,12 +42,20 @@ static const char SQL_YEARS[] = "SELECT year FROM agg_generation ORDER BY year";
 #define TRUST_SECONDS 60
 /* Seconds after a local upload during which every answer checks the state. */
 #define TOUCH_SECONDS 5
+/* Seconds a state check on the standby is trusted: the notifications come from the primary,
+ * ahead of the standby's replay (db_read.h). */
+#define STANDBY_TRUST_SECONDS 2
 
+/* The last state checked and its run, one for the primary and one for the standby: a run
+ * known on the primary may not have reached the standby yet. */
+typedef struct state_cache {
+    char state[512];
+    exp_run run;
+    long long epoch; /* listener epoch at the last check */
+    time_t until;    /* the last check is trusted until then */
+} state_cache;
 static pthread_mutex_t state_mu = PTHREAD_MUTEX_INITIALIZER;
-static char cached_state[512];
-static exp_run cached_run;
-static long long cached_epoch = -1; /* listener epoch at the last check */
-static time_t cached_until;         /* the last check is trusted until then */
+static state_cache caches[2] = {{.epoch = -1}, {.epoch = -1}}; /* [1]: the standby */
 
 /* The listener: epoch counts notifications (and reconnections); ok when it listens. */
 static _Atomic long long listen_epoch;
@@ -57,9 +66,10 @@ static pthread_once_t listen_once = PTHREAD_ONCE_INIT;
 void exp_vintage_reset(void)
 {
     pthread_mutex_lock(&state_mu);
-    cached_state[0] = '\0';
-    memset(&cached_run, 0, sizeof cached_run);
-    cached_epoch = -1;
+    for (int i = 0; i < 2; i++) {
+        memset(&caches[i], 0, sizeof caches[i]);
+        caches[i].epoch = -1;
+    }
     pthread_mutex_unlock(&state_mu);
 }
 
@@ -385,28 +395,37 @@ static obs_status publish(PGconn *c, const char *state, const char *trigger, obs
     return rc;
 }
 
-/* The state check; epoch is the listener's epoch read before the statement (or -1). */
+/* The state check; epoch is the listener's epoch read before the statement (or -1). On the
+ * standby nothing is published: without a completed run of its state, OBS_E_REPLICA_BEHIND
+ * (the caller reads the primary, which publishes). */
 static obs_status current(PGconn *c, const char *trigger, long long epoch, exp_run *run,
                           obs_err *e)
 {
     char state[512], last_state[512];
     time_t month_end = 0;
+    int standby = obs_db_is_replica(c);
+    state_cache *sc = &caches[standby];
     obs_status rc = read_state(c, state, sizeof state, &month_end, e);
     if (rc)
         return rc;
+    time_t until = time(NULL) + (standby ? STANDBY_TRUST_SECONDS : TRUST_SECONDS);
+    if (month_end > 0 && month_end < until)
+        until = month_end;
     pthread_mutex_lock(&state_mu);
-    int hit = cached_run.id && strcmp(cached_state, state) == 0;
+    int hit = sc->run.id && strcmp(sc->state, state) == 0;
     if (hit) {
-        time_t until = time(NULL) + TRUST_SECONDS;
-        *run = cached_run;
-        cached_epoch = epoch; /* the state read after epoch is still the cached one */
-        cached_until = month_end > 0 && month_end < until ? month_end : until;
+        *run = sc->run;
+        sc->epoch = epoch; /* the state read after epoch is still the cached one */
+        sc->until = until;
     }
     pthread_mutex_unlock(&state_mu);
     if (hit)
         return OBS_OK;
     rc = last_run(c, run, last_state, sizeof last_state, e);
     if (rc == OBS_OK && !(run->id && strcmp(last_state, state) == 0)) {
+        if (standby)
+            return obs_fail(e, OBS_ERR_DB, OBS_E_REPLICA_BEHIND,
+                            "publication SDMX pas encore répliquée");
         rc = publish(c, state, trigger, e);
         if (rc == OBS_OK)
             rc = last_run(c, run, last_state, sizeof last_state, e);
@@ -415,12 +434,11 @@ static obs_status current(PGconn *c, const char *trigger, long long epoch, exp_r
         return rc;
     /* Cache only a run that covers the state read before the cells (never newer). */
     if (strcmp(last_state, state) == 0) {
-        time_t until = time(NULL) + TRUST_SECONDS;
         pthread_mutex_lock(&state_mu);
-        snprintf(cached_state, sizeof cached_state, "%s", state);
-        cached_run = *run;
-        cached_epoch = epoch;
-        cached_until = month_end > 0 && month_end < until ? month_end : until;
+        snprintf(sc->state, sizeof sc->state, "%s", state);
+        sc->run = *run;
+        sc->epoch = epoch;
+        sc->until = until;
         pthread_mutex_unlock(&state_mu);
     }
     return OBS_OK;
@@ -438,10 +456,11 @@ obs_status exp_vintage_current_fast(PGconn *c, exp_run *run, obs_err *e)
     time_t now = time(NULL);
     int hit = 0;
     if (epoch >= 0 && now - (time_t)touched_at > TOUCH_SECONDS) {
+        const state_cache *sc = &caches[obs_db_is_replica(c)];
         pthread_mutex_lock(&state_mu);
-        hit = cached_run.id && cached_epoch == epoch && now < cached_until;
+        hit = sc->run.id && sc->epoch == epoch && now < sc->until;
         if (hit)
-            *run = cached_run;
+            *run = sc->run;
         pthread_mutex_unlock(&state_mu);
     }
     if (hit)

@@ -32,6 +32,22 @@ static inline void ops_cluster_stop(const char *name)
         fprintf(stderr, "ops_it: %s failed\n", cmd);
 }
 
+/* Start (creating on first use with pg_basebackup -R) a streaming hot standby in
+ * $IT_TMP/name of the cluster $IT_TMP/primary (started by ops_cluster_start); its connection
+ * string to database db goes to url. Stop it with ops_cluster_stop(name). */
+static inline void ops_standby_start(const char *primary, const char *name, const char *db,
+                                     char *url, size_t cap)
+{
+    char cmd[1600];
+    snprintf(cmd, sizeof cmd, "scripts/pg.sh replica '%s/%s' '%s/%s' --fast", getenv("IT_TMP"),
+             name, getenv("IT_TMP"), primary);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "ops_it: %s failed\n", cmd);
+        exit(2);
+    }
+    snprintf(url, cap, "host=%s/%s/run dbname=%s user=iscgobs", getenv("IT_TMP"), name, db);
+}
+
 /* Run sql (commands, no rows wanted); aborts when it fails. */
 static inline void ops_sql(PGconn *c, const char *sql)
 {
@@ -59,6 +75,38 @@ static inline void ops_table_digest(PGconn *c, const char *table, const char *wh
     }
     snprintf(out, cap, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
+}
+
+/* GET path on server s with token (NULL: anonymous); fails the test unless 200. Returns the
+ * body (free() it) with the SDMX message's <message:Prepared> time masked, so that two
+ * answers of the same run compare equal byte for byte. */
+static inline char *ops_get(const it_server *s, const char *path, const char *token)
+{
+    it_resp r;
+    it_http(s, "GET", path, token, NULL, NULL, 0, &r);
+    if (r.status != 200) {
+        fprintf(stderr, "ops_it: GET %s%s: %ld %s\n", s->base, path, r.status,
+                r.body ? r.body : "");
+        exit(2);
+    }
+    char *p = strstr(r.body, "<message:Prepared>");
+    char *q = p ? strstr(p, "</message:Prepared>") : NULL;
+    for (p = p ? p + 18 : NULL; p && q && p < q; p++)
+        *p = '-';
+    return r.body;
+}
+
+/* The number of lines of server s's log that contain needle. */
+static inline int ops_log_count(const it_server *s, const char *needle)
+{
+    FILE *f = fopen(s->log_path, "r");
+    char line[2048];
+    int n = 0;
+    while (f && fgets(line, sizeof line, f))
+        n += strstr(line, needle) != NULL;
+    if (f)
+        fclose(f);
+    return n;
 }
 
 #endif

@@ -176,7 +176,13 @@ static void test_scrypt_flood(void **state)
     assert_true(busy > 0); /* 16 clients at once against one check at a time */
     /* One check at a time (ISCGOBS_SCRYPT_MAX=1) is 32 MiB; 8 worker threads unbounded would
      * be 256 MiB. */
+#if defined(__SANITIZE_ADDRESS__)
+    /* AddressSanitizer keeps freed blocks in its quarantine (256 MiB by default): the peak
+     * says nothing about the server there; the release run asserts the bound. */
+    assert_true(hwm_base > 0);
+#else
     assert_true(hwm_base > 0 && hwm - hwm_base < 80 * 1024);
+#endif
     /* The server still serves. */
     hc_resp r;
     hc_request(&S, NULL, "GET", "/healthz", NULL, NULL, NULL, NULL, 0, &r);

@@ -14,7 +14,7 @@ static it_server S;
 static int year;
 static char month[16], upload_month[16];
 #define NUP 4
-static char tok[NUP][80], post[NUP][16];
+static char tok[NUP][80], post[NUP][24];
 #define HEADER "date_contact;ref_personne;date_naissance;sexe;code_postal;statut;origine;" \
                "connu_ss;problematiques;orientations;mode;commentaire\n"
 
