@@ -331,9 +331,17 @@ obs_status col_xml_parse(const char *data, size_t len, col_table *t, col_report 
     xmlParseDocument(ctxt);
     xmlDocPtr doc = ctxt->myDoc;
     int well_formed = ctxt->wellFormed;
+    /* No document and no complaint about the file: libxml2 itself failed (it fails so only
+     * for want of memory); the file is not to blame (tests/integration/test_faults.c). */
+    int parser_failed = ctxt->errNo == XML_ERR_NO_MEMORY ||
+                        (doc == NULL && well_formed && st.syntax_errors == 0 && !st.doctype_line);
     ctxt->myDoc = NULL;
     xmlFreeParserCtxt(ctxt);
     rc = OBS_ERR_INPUT;
+    if (parser_failed) {
+        rc = OBS_ERR_NOMEM;
+        goto out;
+    }
     if (st.doctype_line || (doc && (doc->intSubset || doc->extSubset))) {
         int line = st.doctype_line ? st.doctype_line : 1;
         state_report_rc(&st, col_report_add(rep, line, "", "E_XML_ENTITY",
@@ -356,6 +364,10 @@ obs_status col_xml_parse(const char *data, size_t len, col_table *t, col_report 
     xmlSchemaSetValidStructuredErrors(vc, on_schema_error, &st);
     int valid = xmlSchemaValidateDoc(vc, doc);
     xmlSchemaFreeValidCtxt(vc);
+    if (valid < 0 && st.schema_errors == 0) {
+        rc = OBS_ERR_INTERNAL; /* the validator's own failure, not the file's */
+        goto out;
+    }
     if (valid != 0 || st.schema_errors) {
         if (st.schema_errors == 0) /* an internal failure of the validator */
             state_report_rc(&st, col_report_add(rep, 0, "", "E_XML_SCHEMA",

@@ -193,6 +193,14 @@ static obs_status copy_rows(PGconn *c, const store_job *j, obs_err *e)
         rc = OBS_ERR_DB;
     obs_status rc2 = OBS_OK;
     while ((r = PQgetResult(c)) != NULL) {
+        if (PQresultStatus(r) == PGRES_COPY_IN) {
+            /* The end of the COPY could not be sent: the session is still in it, and would
+             * answer COPY_IN for ever (found by tests/integration/test_faults.c). */
+            PQclear(r);
+            obs_db_reset(c, "copy");
+            rc2 = OBS_ERR_DB;
+            break;
+        }
         if (PQresultStatus(r) != PGRES_COMMAND_OK) {
             const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
             obs_log(OBS_LOG_WARN, "db.copy", "sqlstate=%s", state ? state : "");

@@ -245,11 +245,16 @@ static void pipeline_abandon(PGconn *c)
     }
     if (PQexitPipelineMode(c))
         return;
+    obs_db_reset(c, "pipeline");
+}
+
+void obs_db_reset(PGconn *c, const char *why)
+{
     forget_prepared(c);
     PQreset(c);
     if (PQstatus(c) == CONNECTION_OK)
         session_setup(c);
-    obs_log(OBS_LOG_WARN, "db.pipeline", "reset=1");
+    obs_log(OBS_LOG_WARN, "db.reset", "why=%s ok=%d", why, PQstatus(c) == CONNECTION_OK);
 }
 
 /* Send the statements in pipeline mode and read their results up to the sync point. The

@@ -22,6 +22,11 @@ PGconn *obs_db_open(const char *url, obs_err *e);
 /* Close a connection from obs_db_open (forgets what was prepared on it); accepts NULL. */
 void obs_db_close(PGconn *c);
 
+/* Reset the session of c (a new session on the same URL; the server rolls back what was
+ * open): for a connection left in a state no statement can leave, such as a COPY whose end
+ * could not be sent. why names the cause in the log. Forgets what was prepared on c. */
+void obs_db_reset(PGconn *c, const char *why);
+
 /* Run a parameterised statement (text parameters; NULL entries are SQL NULLs). When res is
  * not NULL the result is handed to the caller (PQclear it), otherwise cleared here.
  * Failures: OBS_ERR_DB with E_DB_UNAVAILABLE (connection), E_DB_RETRY (serialization or
