@@ -31,28 +31,15 @@ static int year;
 static char later_dir[700];
 static long first_half;
 
+static int second_half(int m)
+{
+    return m >= 7;
+}
+
 /* Move the grids of July to December out of the demo folder into later_dir. */
 static void split_year(const char *demo)
 {
-    char grids[760];
-    snprintf(grids, sizeof grids, "%s/grids", demo);
-    mkdir(later_dir, 0700);
-    DIR *d = opendir(grids);
-    assert_non_null(d);
-    struct dirent *de;
-    int moved = 0;
-    while ((de = readdir(d)) != NULL) {
-        const char *us = strchr(de->d_name, '_');
-        if (us == NULL || strlen(us) < 8 || strtol(us + 6, NULL, 10) < 7)
-            continue;
-        char from[1100], to[1100];
-        snprintf(from, sizeof from, "%s/%s", grids, de->d_name);
-        snprintf(to, sizeof to, "%s/%s", later_dir, de->d_name);
-        assert_int_equal(rename(from, to), 0);
-        moved++;
-    }
-    closedir(d);
-    assert_true(moved > 0);
+    assert_true(ops_move_grids(demo, later_dir, second_half) > 0);
 }
 
 static int setup(void **state)

@@ -4,10 +4,12 @@
 #ifndef OPS_IT_H
 #define OPS_IT_H
 
+#include <dirent.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "harness.h"
 
@@ -46,6 +48,37 @@ static inline void ops_standby_start(const char *primary, const char *name, cons
         exit(2);
     }
     snprintf(url, cap, "host=%s/%s/run dbname=%s user=iscgobs", getenv("IT_TMP"), name, db);
+}
+
+/* Move the demo grids (demo/grids/<post>_<YYYY-MM>.<ext>) whose month m makes moves(m) true
+ * into the folder dest (created). Returns how many moved; aborts when a move fails. */
+static inline int ops_move_grids(const char *demo, const char *dest, int (*moves)(int month))
+{
+    char grids[760];
+    snprintf(grids, sizeof grids, "%s/grids", demo);
+    mkdir(dest, 0700);
+    DIR *d = opendir(grids);
+    if (d == NULL) {
+        fprintf(stderr, "ops_it: cannot open %s\n", grids);
+        exit(2);
+    }
+    struct dirent *de;
+    int moved = 0;
+    while ((de = readdir(d)) != NULL) {
+        const char *us = strchr(de->d_name, '_');
+        if (us == NULL || strlen(us) < 8 || !moves((int)strtol(us + 6, NULL, 10)))
+            continue;
+        char from[1100], to[1100];
+        snprintf(from, sizeof from, "%s/%s", grids, de->d_name);
+        snprintf(to, sizeof to, "%s/%s", dest, de->d_name);
+        if (rename(from, to) != 0) {
+            fprintf(stderr, "ops_it: cannot move %s\n", from);
+            exit(2);
+        }
+        moved++;
+    }
+    closedir(d);
+    return moved;
 }
 
 /* Run sql (commands, no rows wanted); aborts when it fails. */

@@ -26,28 +26,15 @@ static char month[16], upload_month[16], demo[700], half_b[760];
 #define HEADER "date_contact;ref_personne;date_naissance;sexe;code_postal;statut;origine;" \
                "connu_ss;problematiques;orientations;mode;commentaire\n"
 
+static int even_month(int m)
+{
+    return m % 2 == 0;
+}
+
 /* Move the demo grids of even months to half_b (server B uploads them, A the others). */
 static void split_months(void)
 {
-    char grids[760];
-    snprintf(grids, sizeof grids, "%s/grids", demo);
-    mkdir(half_b, 0700);
-    DIR *d = opendir(grids);
-    assert_non_null(d);
-    struct dirent *de;
-    int moved = 0;
-    while ((de = readdir(d)) != NULL) {
-        const char *us = strchr(de->d_name, '_');
-        if (us == NULL || strlen(us) < 8 || strtol(us + 6, NULL, 10) % 2)
-            continue;
-        char from[1100], to[1100];
-        snprintf(from, sizeof from, "%s/%s", grids, de->d_name);
-        snprintf(to, sizeof to, "%s/%s", half_b, de->d_name);
-        assert_int_equal(rename(from, to), 0);
-        moved++;
-    }
-    closedir(d);
-    assert_true(moved > 0);
+    assert_true(ops_move_grids(demo, half_b, even_month) > 0);
 }
 
 typedef struct upload_job {
