@@ -11,6 +11,8 @@
 #include "aggregate.h"
 #include "publish.h"
 #include "publication.h"
+#include "privacy.h"
+#include "privacy_report.h"
 #include "signed_export.h"
 #include "upload.h"
 #include "demo.h"
@@ -53,6 +55,7 @@ static void usage(FILE *out)
             "                           (chaque fichier signé : FICHIER.sig, SHA256SUMS signé)\n"
             "  publication-key          la clé publique des signatures (PEM)\n"
             "  verify FICHIER... [--key PEM]   vérifie la signature d'un fichier publié\n"
+            "  privacy report [--period P]   risque de ré-identification des microdonnées\n"
             "  aggregate [--from P --to P]   recalcul complet des indicateurs stockés\n"
             "  audit verify [--anchor S:H]   vérifie la chaîne d'empreintes du journal d'audit\n"
             "  backup --out DIR         sauvegarde (pg_dump + manifeste) ; restore DIR : restauration\n"
@@ -82,6 +85,7 @@ static void add_routes(void)
     obs_http_add_routes(web_routes, web_routes_count);
     obs_http_add_routes(obs_audit_routes, obs_audit_routes_count);
     obs_http_add_routes(exp_publish_routes, exp_publish_routes_count);
+    obs_http_add_routes(agg_privacy_routes, agg_privacy_routes_count);
 }
 
 /* `iscgobs routes`: the route table of `serve`, one "METHOD PATTERN" a line (the access test
@@ -231,6 +235,7 @@ static const command commands[] = {
     {"audit", cli_cmd_audit},
     {"backup", cli_cmd_backup}, {"restore", cli_cmd_restore},
     {"publication-key", cli_cmd_publication_key}, {"verify", cli_cmd_verify},
+    {"privacy", cli_cmd_privacy},
 };
 
 int main(int argc, char **argv)
