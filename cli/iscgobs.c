@@ -61,7 +61,8 @@ static void usage(FILE *out)
             "  backup --out DIR         sauvegarde (pg_dump + manifeste) ; restore DIR : restauration\n"
             "\n"
             "Configuration : ISCGOBS_DATABASE_URL, ISCGOBS_LISTEN, ISCGOBS_KEY_FILE, ISCGOBS_SDC_K,\n"
-            "ISCGOBS_LOCK_MONTHS, ISCGOBS_MAX_UPLOAD (voir docs/operations.md).\n");
+            "ISCGOBS_LOCK_MONTHS, ISCGOBS_MAX_UPLOAD, ISCGOBS_SIGNING_KEY_FILE\n"
+            "(voir docs/operations.md).\n");
 }
 
 /* The upload hook: the aggregator's refresh; SDMX answers then re-check their state. */
