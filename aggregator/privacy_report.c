@@ -22,6 +22,7 @@
 #include "filter.h"
 #include "period.h"
 #include "publish.h"
+#include "ref.h"
 
 /* Exact histogram: for each class size (distinct persons), how many classes, how many rows. */
 static const char SQL_HISTOGRAM[] =
@@ -111,37 +112,44 @@ static obs_status microdata(PGconn *c, const char *from, const char *to, int k, 
     return OBS_OK;
 }
 
-/* The published cells of period p in one view, counted by conf_status. */
+/* The published cells of period p in one view, counted by conf_status; one measure at a time
+ * (a year of the analysts' view is over a million cells: a few hundred MB at once). */
 static obs_status published(PGconn *c, const agg_period *p, int include_posts, json_t **out,
                             obs_err *e)
 {
-    agg_query q;
-    agg_query_init(&q);
-    q.has_from = q.has_to = 1;
-    q.from = q.to = *p;
-    agg_cell *cells = NULL;
-    size_t n = 0;
-    obs_status rc = agg_published_cells(c, &q, include_posts, &cells, &n, e);
-    agg_query_free(&q);
+    long n = 0, free_ = 0, none = 0, primary = 0, secondary = 0;
+    obs_status rc = OBS_OK;
+    for (size_t m = 0; rc == OBS_OK && m < ref_count(REF_MESURE); m++) {
+        agg_query q;
+        agg_query_init(&q);
+        q.has_from = q.has_to = 1;
+        q.from = q.to = *p;
+        agg_cell *cells = NULL;
+        size_t k = 0;
+        rc = agg_query_set(&q, AGG_F_MESURE, ref_at(REF_MESURE, m)->code, e);
+        if (rc == OBS_OK)
+            rc = agg_published_cells(c, &q, include_posts, &cells, &k, e);
+        agg_query_free(&q);
+        for (size_t i = 0; rc == OBS_OK && i < k; i++) {
+            if (cells[i].conf_status == 'C')
+                primary++;
+            else if (cells[i].conf_status == 'D')
+                secondary++;
+            else if (!cells[i].has_value)
+                none++;
+            else
+                free_++;
+        }
+        n += (long)k;
+        free(cells);
+    }
     if (rc)
         return rc;
-    long free_ = 0, none = 0, primary = 0, secondary = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (cells[i].conf_status == 'C')
-            primary++;
-        else if (cells[i].conf_status == 'D')
-            secondary++;
-        else if (!cells[i].has_value)
-            none++;
-        else
-            free_++;
-    }
-    free(cells);
     *out = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "cells", (json_int_t)n, "free",
                      (json_int_t)free_, "no_observation", (json_int_t)none, "primary",
                      (json_int_t)primary, "secondary", (json_int_t)secondary, "withheld",
                      (json_int_t)(primary + secondary), "share_withheld",
-                     share(primary + secondary, (long)n));
+                     share(primary + secondary, n));
     return *out ? OBS_OK : obs_fail(e, OBS_ERR_NOMEM, "E_NOMEM", "mémoire insuffisante");
 }
 
