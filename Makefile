@@ -18,6 +18,7 @@ WARN   := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototype
           -Wno-format-nonliteral
 CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -pthread \
           -Icommon -Icommon/http -Ireference-data -Icollector -Iaggregator -Iexporters/sdmx -Iexporters/html \
+          -Iexporters/publish \
           -Iweb -Idemo -Icli \
           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -pthread -lm
@@ -32,7 +33,8 @@ endif
 # The floors of docs/architecture.md, bottom up; cli/iscgobs.c (main) is linked apart so that
 # the tests can link every command.
 LIB_SRC := $(wildcard common/*.c common/http/*.c reference-data/*.c collector/*.c aggregator/*.c \
-             exporters/sdmx/*.c exporters/html/*.c web/*.c demo/*.c) \
+             exporters/sdmx/*.c exporters/html/*.c \
+             exporters/publish/*.c web/*.c demo/*.c) \
            $(filter-out cli/iscgobs.c,$(wildcard cli/*.c))
 MIGRATIONS := $(sort $(wildcard migrations/*.sql))
 AGG_SQL := $(sort $(wildcard aggregator/sql/*.sql))

@@ -10,6 +10,10 @@
 #include "route_audit.h"
 #include "aggregate.h"
 #include "publish.h"
+#include "publication.h"
+#include "privacy.h"
+#include "privacy_report.h"
+#include "signed_export.h"
 #include "upload.h"
 #include "demo.h"
 #include "config.h"
@@ -39,6 +43,7 @@ static void usage(FILE *out)
             "  db migrate               crée ou met à jour le schéma, charge les référentiels\n"
             "  db status                version du schéma et migrations en attente\n"
             "  keygen [--file F]        crée une clé de pseudonymisation (jamais écrasée)\n"
+            "  keygen --signing [--file F]   crée la clé de signature des publications\n"
             "  post add CODE ...        enregistre un poste ; post import FICHIER : un registre\n"
             "  user add --role R ...    crée un compte et affiche son jeton\n"
             "  user passwd --name N     fixe le mot de passe de connexion (lu sur l'entrée standard)\n"
@@ -47,12 +52,17 @@ static void usage(FILE *out)
             "  upload DIR|FICHIER... --url U --token T   dépôt en masse\n"
             "  export sdmx|csv --period P [--out DIR]   fichiers de publication SDMX\n"
             "  export html --period P [--out DIR]   pages publiques en HTML autonome\n"
+            "                           (chaque fichier signé : FICHIER.sig, SHA256SUMS signé)\n"
+            "  publication-key          la clé publique des signatures (PEM)\n"
+            "  verify FICHIER... [--key PEM]   vérifie la signature d'un fichier publié\n"
+            "  privacy report [--period P]   risque de ré-identification des microdonnées\n"
             "  aggregate [--from P --to P]   recalcul complet des indicateurs stockés\n"
             "  audit verify [--anchor S:H]   vérifie la chaîne d'empreintes du journal d'audit\n"
             "  backup --out DIR         sauvegarde (pg_dump + manifeste) ; restore DIR : restauration\n"
             "\n"
             "Configuration : ISCGOBS_DATABASE_URL, ISCGOBS_LISTEN, ISCGOBS_KEY_FILE, ISCGOBS_SDC_K,\n"
-            "ISCGOBS_LOCK_MONTHS, ISCGOBS_MAX_UPLOAD (voir docs/operations.md).\n");
+            "ISCGOBS_LOCK_MONTHS, ISCGOBS_MAX_UPLOAD, ISCGOBS_SIGNING_KEY_FILE\n"
+            "(voir docs/operations.md).\n");
 }
 
 /* The upload hook: the aggregator's refresh; SDMX answers then re-check their state. */
@@ -75,6 +85,8 @@ static void add_routes(void)
     obs_http_add_routes(exp_report_routes, exp_report_routes_count);
     obs_http_add_routes(web_routes, web_routes_count);
     obs_http_add_routes(obs_audit_routes, obs_audit_routes_count);
+    obs_http_add_routes(exp_publish_routes, exp_publish_routes_count);
+    obs_http_add_routes(agg_privacy_routes, agg_privacy_routes_count);
 }
 
 /* `iscgobs routes`: the route table of `serve`, one "METHOD PATTERN" a line (the access test
@@ -114,6 +126,7 @@ static int cmd_serve(int argc, char **argv)
     }
     col_grids_setup(&key, key_id);
     obs_key_wipe(&key);
+    cli_publication_serve_setup(cfg.signing_key_file);
     if (cfg.refresh) /* indicators refreshed inside each upload (ISCGOBS_REFRESH=sync) */
         col_store_set_hook(after_store);
 
@@ -162,11 +175,25 @@ static int cmd_post(int argc, char **argv)
 
 /* `export html` writes the public pages (exporters/web_routes.c); sdmx and csv go to the
  * SDMX exporter. */
-static int cmd_export(int argc, char **argv)
+static int export_unsigned(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "html") == 0)
         return exp_cmd_export_html(argc - 1, argv + 1);
     return exp_cmd_export(argc, argv);
+}
+
+/* Every exported file is signed (cli/publication.c). */
+static int cmd_export(int argc, char **argv)
+{
+    return cli_export_signed(argc, argv, export_unsigned);
+}
+
+/* `keygen --signing`: the publications' signing key; otherwise the pseudonymisation key. */
+static int cmd_keygen(int argc, char **argv)
+{
+    if (obs_arg_flag(argc, argv, 1, "--signing") && !obs_arg_flag(argc, argv, 1, "--help"))
+        return cli_cmd_keygen_signing(argc, argv);
+    return cli_cmd_keygen(argc, argv);
 }
 
 /* `user passwd`, and `user add ... --password-stdin` (the password is read before the
@@ -202,12 +229,14 @@ typedef struct command {
 
 static const command commands[] = {
     {"serve", cmd_serve},       {"routes", cmd_routes},
-    {"db", cli_cmd_db},        {"keygen", cli_cmd_keygen},
+    {"db", cli_cmd_db},        {"keygen", cmd_keygen},
     {"post", cmd_post},     {"user", cmd_user},    {"demo", demo_cmd},
     {"upload", cli_cmd_upload}, {"aggregate", agg_cmd_aggregate},
     {"export", cmd_export},     {"period", cli_cmd_period},
     {"audit", cli_cmd_audit},
     {"backup", cli_cmd_backup}, {"restore", cli_cmd_restore},
+    {"publication-key", cli_cmd_publication_key}, {"verify", cli_cmd_verify},
+    {"privacy", cli_cmd_privacy},
 };
 
 int main(int argc, char **argv)

@@ -83,12 +83,16 @@ obs_status obs_config_load(obs_config *c, obs_err *e)
         if (snprintf(c->var_dir, sizeof c->var_dir, "%s/%s", cwd, var) >= (int)sizeof c->var_dir)
             return obs_fail(e, OBS_ERR_INPUT, "E_CONFIG", "ISCGOBS_VAR est trop long");
     }
-    char def_db[1200], def_key[1200];
+    char def_db[1200], def_key[1200], def_sign[1200];
     snprintf(def_db, sizeof def_db, "host=%s/pg/run dbname=iscgobs user=iscgobs", c->var_dir);
     snprintf(def_key, sizeof def_key, "%s/pseudonym.key", c->var_dir);
+    snprintf(def_sign, sizeof def_sign, "%s/signing.key", c->var_dir);
     if ((rc = env_str("ISCGOBS_DATABASE_URL", def_db, c->database_url, sizeof c->database_url, e)))
         return rc;
     if ((rc = env_str("ISCGOBS_KEY_FILE", def_key, c->key_file, sizeof c->key_file, e)))
+        return rc;
+    if ((rc = env_str("ISCGOBS_SIGNING_KEY_FILE", def_sign, c->signing_key_file,
+                      sizeof c->signing_key_file, e)))
         return rc;
     if ((rc = env_str("ISCGOBS_READ_DATABASE_URL", "", c->read_database_url,
                       sizeof c->read_database_url, e)))

@@ -11,6 +11,7 @@ typedef struct obs_config {
     char listen_host[64];    /* from ISCGOBS_LISTEN host:port */
     int listen_port;
     char key_file[1024];     /* ISCGOBS_KEY_FILE */
+    char signing_key_file[1024]; /* ISCGOBS_SIGNING_KEY_FILE: Ed25519 key of publications */
     char var_dir[1024];      /* ISCGOBS_VAR: where the embedded cluster and key live */
     int sdc_k;               /* ISCGOBS_SDC_K */
     int lock_months;         /* ISCGOBS_LOCK_MONTHS */

@@ -16,11 +16,12 @@ declare -A FLOORS=(
   [common/http]="common reference-data"
   [collector]="common common/http reference-data"
   [aggregator]="common common/http reference-data"
-  [exporters/sdmx]="common common/http reference-data aggregator"
-  [exporters/html]="common common/http reference-data aggregator"
+  [exporters/publish]="common common/http reference-data"
+  [exporters/sdmx]="common common/http reference-data aggregator exporters/publish"
+  [exporters/html]="common common/http reference-data aggregator exporters/publish"
   [web]="common common/http reference-data collector aggregator exporters/html"
   [demo]="common reference-data"
-  [cli]="common common/http reference-data collector aggregator exporters/sdmx exporters/html web demo"
+  [cli]="common common/http reference-data collector aggregator exporters/sdmx exporters/html exporters/publish web demo"
 )
 MAX_LINES=800
 MAX_C_FILES=15

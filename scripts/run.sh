@@ -3,7 +3,8 @@
 #   1. installs missing Debian packages (as root; otherwise lists them), builds bin/iscgobs;
 #   2. starts the embedded PostgreSQL under $ISCGOBS_VAR/pg (default var/pg), unless
 #      ISCGOBS_DATABASE_URL names another server;
-#   3. applies migrations and reference data, creates the pseudonymisation key (mode 0600);
+#   3. applies migrations and reference data, creates the pseudonymisation key and the
+#      publications' signing key (mode 0600 both);
 #   4. first run only: registers the demo posts and accounts and loads the synthetic year
 #      THROUGH THE REAL UPLOAD PATH (HTTP PUT of every grid);
 #   5. serves on $ISCGOBS_LISTEN (127.0.0.1:8080) and prints the URLs and demo tokens.
@@ -20,6 +21,7 @@ chmod 755 "$ISCGOBS_VAR"
 VAR=$(cd "$ISCGOBS_VAR" && pwd)
 export ISCGOBS_VAR=$VAR
 export ISCGOBS_KEY_FILE=${ISCGOBS_KEY_FILE:-$VAR/pseudonym.key}
+export ISCGOBS_SIGNING_KEY_FILE=${ISCGOBS_SIGNING_KEY_FILE:-$VAR/signing.key}
 export ISCGOBS_LISTEN=${ISCGOBS_LISTEN:-127.0.0.1:8080}
 BIN=$PWD/bin/iscgobs
 embedded=0
@@ -41,6 +43,7 @@ trap 'exit 0' INT TERM
 
 "$BIN" db migrate
 [ -f "$ISCGOBS_KEY_FILE" ] || "$BIN" keygen --file "$ISCGOBS_KEY_FILE"
+[ -f "$ISCGOBS_SIGNING_KEY_FILE" ] || "$BIN" keygen --signing --file "$ISCGOBS_SIGNING_KEY_FILE"
 
 base="http://$ISCGOBS_LISTEN"
 start_server() {

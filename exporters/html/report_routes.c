@@ -16,6 +16,7 @@
 #include "ref.h"
 #include "page.h"
 #include "reports.h"
+#include "signed_export.h"
 
 /* "YYYY" with a year 2000..2999, into *year. */
 static int parse_year(const char *s, int *year)
@@ -150,8 +151,10 @@ static obs_status export_one(PGconn *c, const char *out, int year, int month, ob
         int written = f && fwrite(page.data, 1, page.len, f) == page.len;
         if (f && fclose(f) != 0)
             written = 0;
-        if (written)
+        if (written) {
             fprintf(stderr, "page écrite : %s\n", path);
+            exp_publish_note(path); /* signed once the export is complete */
+        }
         else
             rc = obs_fail(e, OBS_ERR_IO, "E_IO", "impossible d'écrire %s", path);
     }

@@ -27,6 +27,7 @@
 #include "sdmx_stream.h"
 #include "sdmx_structure.h"
 #include "sdmx_vintage.h"
+#include "signed_export.h"
 
 static void usage(FILE *out)
 {
@@ -55,8 +56,10 @@ static obs_status write_file(const char *path, write_fn fn, void *arg, obs_err *
         rc = obs_fail(e, OBS_ERR_IO, "E_EXPORT_FILE", "impossible de renommer %s", tmp);
     if (rc)
         remove(tmp);
-    else
+    else {
         fprintf(stderr, "écrit : %s\n", path);
+        exp_publish_note(path); /* signed once the export is complete */
+    }
     return rc;
 }
 

@@ -70,6 +70,9 @@ static void child_env(const it_server *s, const char *const *extra)
     setenv("ISCGOBS_DATABASE_URL", s->db_url, 1);
     setenv("ISCGOBS_LISTEN", listen, 1);
     setenv("ISCGOBS_KEY_FILE", s->key_path, 1);
+    char signing[620]; /* the publications' signing key, beside the other one */
+    snprintf(signing, sizeof signing, "%s/signing.key", s->dir);
+    setenv("ISCGOBS_SIGNING_KEY_FILE", signing, 1);
     setenv("ISCGOBS_THREADS", "4", 1);
     for (; extra && *extra; extra++) {
         char kv[1024];
@@ -154,6 +157,11 @@ void it_setup(it_server *s, const char *name)
     unlink(s->key_path);
     if (it_cli(s, NULL, 0, (const char *[]){"keygen", NULL}) != 0)
         die("keygen failed");
+    char signing[620];
+    snprintf(signing, sizeof signing, "%s/signing.key", s->dir);
+    unlink(signing);
+    if (it_cli(s, NULL, 0, (const char *[]){"keygen", "--signing", NULL}) != 0)
+        die("keygen --signing failed");
     if (it_cli(s, NULL, 0, (const char *[]){"db", "migrate", NULL}) != 0)
         die("db migrate failed");
 }

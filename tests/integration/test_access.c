@@ -36,6 +36,8 @@ static const struct rule {
     {"GET", "/api/v1/indicators", "/api/v1/indicators?period=M", "ADAAAA"},
     {"GET", "/api/v1/completeness", "/api/v1/completeness?period=M", "DDDDAA"},
     {"GET", "/api/v1/audit", "/api/v1/audit", "DDDDDA"},
+    {"GET", "/publication-key.pem", "/publication-key.pem", "AAAAAA"},
+    {"GET", "/api/v1/privacy/report", "/api/v1/privacy/report?period=Y", "DDDDDA"},
     {"GET", "/sdmx/ping", "/sdmx/ping", "A.AAAA"},
     {"GET", "/sdmx/data/**", "/sdmx/data/ISCG_INDICATEURS", "A.AAAA"},
     {"GET", "/sdmx/dataflow/**", "/sdmx/dataflow/all/all/latest", "A.AAAA"},
