@@ -14,6 +14,7 @@
 #include "privacy.h"
 #include "privacy_report.h"
 #include "signed_export.h"
+#include "serve_routes.h"
 #include "upload.h"
 #include "demo.h"
 #include "config.h"
@@ -75,20 +76,6 @@ static obs_status after_store(PGconn *c, const char *post, const char *period, o
     return rc;
 }
 
-/* Every stage's routes, in the order `serve` matches them. */
-static void add_routes(void)
-{
-    obs_http_add_routes(obs_health_routes, obs_health_routes_count);
-    obs_http_add_routes(col_grid_routes, col_grid_routes_count);
-    obs_http_add_routes(agg_routes, agg_routes_count);
-    obs_http_add_routes(exp_sdmx_routes, exp_sdmx_routes_count);
-    obs_http_add_routes(exp_report_routes, exp_report_routes_count);
-    obs_http_add_routes(web_routes, web_routes_count);
-    obs_http_add_routes(obs_audit_routes, obs_audit_routes_count);
-    obs_http_add_routes(exp_publish_routes, exp_publish_routes_count);
-    obs_http_add_routes(agg_privacy_routes, agg_privacy_routes_count);
-}
-
 /* `iscgobs routes`: the route table of `serve`, one "METHOD PATTERN" a line (the access test
  * checks each against its rules: tests/integration/test_access.c). */
 static int cmd_routes(int argc, char **argv)
@@ -97,7 +84,7 @@ static int cmd_routes(int argc, char **argv)
         printf("usage: iscgobs routes\nListe les routes HTTP de `serve` (méthode, chemin).\n");
         return 0;
     }
-    add_routes();
+    cli_add_routes();
     for (size_t i = 0; i < obs_http_route_count(); i++)
         printf("%s %s\n", obs_http_route_at(i)->method, obs_http_route_at(i)->pattern);
     return 0;
@@ -138,7 +125,7 @@ static int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    add_routes();
+    cli_add_routes();
     if ((cfg.refresh && agg_warm_start(&e)) || obs_http_start(&cfg, &e)) {
         agg_warm_stop();
         col_grids_teardown();

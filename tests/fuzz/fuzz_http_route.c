@@ -13,6 +13,7 @@
 #include "http.h"
 #include "reports.h"
 #include "route_grids.h"
+#include "serve_routes.h"
 #include "route_health.h"
 #include "routes.h"
 #include "sdmx_rest.h"
@@ -22,12 +23,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    obs_http_add_routes(obs_health_routes, obs_health_routes_count);
-    obs_http_add_routes(col_grid_routes, col_grid_routes_count);
-    obs_http_add_routes(agg_routes, agg_routes_count);
-    obs_http_add_routes(exp_sdmx_routes, exp_sdmx_routes_count);
-    obs_http_add_routes(exp_report_routes, exp_report_routes_count);
-    obs_http_add_routes(web_routes, web_routes_count);
+    cli_add_routes();
     return 0;
 }
 

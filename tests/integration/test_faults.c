@@ -37,6 +37,7 @@
 #include "ref.h"
 #include "reports.h"
 #include "route_grids.h"
+#include "serve_routes.h"
 #include "route_health.h"
 #include "routes.h"
 #include "sdmx_dsd.h"
@@ -242,12 +243,7 @@ static int setup(void **state)
     col_grids_setup(&key, key_id);
     obs_key_wipe(&key);
     col_store_set_hook(after_store);
-    obs_http_add_routes(obs_health_routes, obs_health_routes_count);
-    obs_http_add_routes(col_grid_routes, col_grid_routes_count);
-    obs_http_add_routes(agg_routes, agg_routes_count);
-    obs_http_add_routes(exp_sdmx_routes, exp_sdmx_routes_count);
-    obs_http_add_routes(exp_report_routes, exp_report_routes_count);
-    obs_http_add_routes(web_routes, web_routes_count);
+    cli_add_routes();
     if (obs_http_start(&cfg, &e)) {
         fprintf(stderr, "setup: %s %s\n", e.code, e.msg);
         return -1;
