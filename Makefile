@@ -7,7 +7,7 @@
 #   make bench           the performance measurements (bench/RESULTS.md)
 #   make SANITIZER=address|undefined   a sanitizer build in build/address or build/undefined
 
-PKGS      := libpq libmicrohttpd openssl libxml-2.0 jansson libcurl libzip
+PKGS      := libpq libmicrohttpd openssl libxml-2.0 jansson libcurl libzip xlsxwriter
 CC        ?= cc
 SANITIZER ?=
 # The libFuzzer flavour (`make fuzz`): the library rebuilt by clang into build/fuzz.
@@ -18,7 +18,7 @@ WARN   := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototype
           -Wno-format-nonliteral
 CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -pthread \
           -Icommon -Icommon/http -Ireference-data -Icollector -Iaggregator -Iexporters/sdmx -Iexporters/html \
-          -Iexporters/publish \
+          -Iexporters/publish -Iexporters/sheet \
           -Iweb -Idemo -Icli \
           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -pthread -lm
@@ -34,7 +34,7 @@ endif
 # the tests can link every command.
 LIB_SRC := $(wildcard common/*.c common/http/*.c reference-data/*.c collector/*.c aggregator/*.c \
              exporters/sdmx/*.c exporters/html/*.c \
-             exporters/publish/*.c web/*.c demo/*.c) \
+             exporters/publish/*.c exporters/sheet/*.c web/*.c demo/*.c) \
            $(filter-out cli/iscgobs.c,$(wildcard cli/*.c))
 MIGRATIONS := $(sort $(wildcard migrations/*.sql))
 AGG_SQL := $(sort $(wildcard aggregator/sql/*.sql))

@@ -15,6 +15,7 @@
 #include "privacy_report.h"
 #include "signed_export.h"
 #include "serve_routes.h"
+#include "template_cmd.h"
 #include "upload.h"
 #include "demo.h"
 #include "config.h"
@@ -51,6 +52,7 @@ static void usage(FILE *out)
             "  period reopen|close POSTE AAAA-MM   rouvre (referme) un mois clos pour un poste\n"
             "  demo --out DIR ...       écrit une année nationale synthétique de grilles\n"
             "  upload DIR|FICHIER... --url U --token T   dépôt en masse\n"
+            "  template --post P --period AAAA-MM --out F.xlsx|.ods   modèle de grille à remplir\n"
             "  export sdmx|csv --period P [--out DIR]   fichiers de publication SDMX\n"
             "  export html --period P [--out DIR]   pages publiques en HTML autonome\n"
             "                           (chaque fichier signé : FICHIER.sig, SHA256SUMS signé)\n"
@@ -223,7 +225,7 @@ static const command commands[] = {
     {"audit", cli_cmd_audit},
     {"backup", cli_cmd_backup}, {"restore", cli_cmd_restore},
     {"publication-key", cli_cmd_publication_key}, {"verify", cli_cmd_verify},
-    {"privacy", cli_cmd_privacy},
+    {"privacy", cli_cmd_privacy},     {"template", cli_cmd_template},
 };
 
 int main(int argc, char **argv)

@@ -12,6 +12,7 @@
 #include "reports.h"
 #include "sdmx_rest.h"
 #include "signed_export.h"
+#include "template.h"
 #include "web.h"
 
 void cli_add_routes(void)
@@ -25,4 +26,5 @@ void cli_add_routes(void)
     obs_http_add_routes(obs_audit_routes, obs_audit_routes_count);
     obs_http_add_routes(exp_publish_routes, exp_publish_routes_count);
     obs_http_add_routes(agg_privacy_routes, agg_privacy_routes_count);
+    obs_http_add_routes(exp_template_routes, exp_template_routes_count);
 }

@@ -17,11 +17,12 @@ declare -A FLOORS=(
   [collector]="common common/http reference-data"
   [aggregator]="common common/http reference-data"
   [exporters/publish]="common common/http reference-data"
+  [exporters/sheet]="common common/http reference-data"
   [exporters/sdmx]="common common/http reference-data aggregator exporters/publish"
   [exporters/html]="common common/http reference-data aggregator exporters/publish"
   [web]="common common/http reference-data collector aggregator exporters/html"
   [demo]="common reference-data"
-  [cli]="common common/http reference-data collector aggregator exporters/sdmx exporters/html exporters/publish web demo"
+  [cli]="common common/http reference-data collector aggregator exporters/sdmx exporters/html exporters/publish exporters/sheet web demo"
 )
 MAX_LINES=800
 MAX_C_FILES=15

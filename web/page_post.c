@@ -94,6 +94,30 @@ static void months_table(exp_html *h, json_t *months)
     exp_html_raw(h, "</tbody></table></section>");
 }
 
+/* The links to the template of the latest month (GET /api/v1/grids/{post}/{YYYY-MM}/
+ * modele.xlsx|.ods, exporters/sheet/route_template.c): a grid ready to fill, with the code
+ * lists as dropdowns. */
+static void template_links(exp_html *h, const char *post, json_t *months)
+{
+    size_t n = json_array_size(months);
+    const char *p = n ? json_string_value(json_object_get(json_array_get(months, n - 1),
+                                                          "period"))
+                      : NULL;
+    if (p == NULL)
+        return;
+    char label[48], href[96];
+    period_label(p, label, sizeof label);
+    exp_html_raw(h, "<p id=\"modele\">Modèle de grille à remplir pour ");
+    exp_html_text(h, label);
+    exp_html_raw(h, " (listes de codes, dates du mois, instructions) : <a");
+    snprintf(href, sizeof href, "/api/v1/grids/%s/%s/modele.xlsx", post, p);
+    exp_html_attr(h, "href", href);
+    exp_html_raw(h, ">Excel (.xlsx)</a> ou <a");
+    snprintf(href, sizeof href, "/api/v1/grids/%s/%s/modele.ods", post, p);
+    exp_html_attr(h, "href", href);
+    exp_html_raw(h, ">LibreOffice (.ods)</a>. Déposez-le rempli tel quel.</p>");
+}
+
 static void upload_form(exp_html *h, const obs_principal *who, json_t *months)
 {
     exp_html_raw(h, "<section id=\"depot\"><h2>Déposer une grille</h2><form class=\"bloc\" "
@@ -116,7 +140,9 @@ static void upload_form(exp_html *h, const obs_principal *who, json_t *months)
                     "<button type=\"submit\" name=\"action\" value=\"deposer\" "
                     "id=\"bouton-deposer\">Déposer la grille</button> "
                     "<button type=\"submit\" name=\"action\" value=\"verifier\" "
-                    "id=\"bouton-verifier\">Vérifier sans enregistrer</button></form></section>");
+                    "id=\"bouton-verifier\">Vérifier sans enregistrer</button></form>");
+    template_links(h, who->post, months);
+    exp_html_raw(h, "</section>");
 }
 
 static const char *const FIGURES[] = {"NB_PERSONNES", "NB_CONTACTS", "NB_NOUVELLES",

@@ -16,6 +16,7 @@
 #define POST "ISCG-093-01"
 #define PERIOD "2026-03"
 #define GRIDS "tests/data/grids/"
+#define PY "/usr/bin/python3 tests/data/sheets/" /* the test-only spreadsheet writers */
 #define MEDIA_XLSX "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #define MEDIA_ODS "application/vnd.oasis.opendocument.spreadsheet"
 

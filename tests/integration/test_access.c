@@ -33,6 +33,8 @@ static const struct rule {
     {"PUT", "/api/v1/grids/*/*", "/api/v1/grids/P/M", "DDDADA"},
     {"POST", "/api/v1/grids/*/*/validate", "/api/v1/grids/P/M/validate", "DDDADA"},
     {"GET", "/api/v1/grids/*", "/api/v1/grids/P", "DDDAAA"},
+    {"GET", "/api/v1/grids/*/*/modele.xlsx", "/api/v1/grids/P/M/modele.xlsx", "DDDADA"},
+    {"GET", "/api/v1/grids/*/*/modele.ods", "/api/v1/grids/P/M/modele.ods", "DDDADA"},
     {"GET", "/api/v1/indicators", "/api/v1/indicators?period=M", "ADAAAA"},
     {"GET", "/api/v1/completeness", "/api/v1/completeness?period=M", "DDDDAA"},
     {"GET", "/api/v1/audit", "/api/v1/audit", "DDDDDA"},

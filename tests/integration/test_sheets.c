@@ -14,7 +14,6 @@
 
 #include "sheets_it.h"
 
-#define PY "/usr/bin/python3 tests/data/sheets/"
 
 static int setup(void **state)
 {
