@@ -82,7 +82,7 @@ static long serial_day(int y, int m, int d)
 /* The validation of column c, named "v<i>", or nothing for free-text columns. */
 static void w_validation(ods_w *x, const exp_tpl *t, int i, const exp_tpl_column *c)
 {
-    char name[8], cond[160], err[300];
+    char name[16], cond[160], err[300];
     const exp_tpl_list *l = exp_tpl_list_of(t, c);
     const char *type = "stop";
     if (c->kind == EXP_TPL_DATE) {
@@ -132,7 +132,7 @@ static void w_styles(ods_w *x, const exp_tpl_column *cols)
 {
     w_start(x, "office:automatic-styles");
     for (int i = 0; i < EXP_TPL_NCOLS; i++) {
-        char name[8], width[16];
+        char name[16], width[24];
         snprintf(name, sizeof name, "co%d", i);
         snprintf(width, sizeof width, "%.2fcm", cols[i].width * 0.22);
         w_start(x, "style:style");
@@ -158,7 +158,7 @@ static void w_grid_table(ods_w *x, const exp_tpl *t, const exp_tpl_column *cols)
     w_start(x, "table:table");
     w_attr(x, "table:name", t->grid_sheet);
     for (int i = 0; i < EXP_TPL_NCOLS; i++) {
-        char style[8];
+        char style[16];
         snprintf(style, sizeof style, "co%d", i);
         w_start(x, "table:table-column");
         w_attr(x, "table:style-name", style);
@@ -173,7 +173,7 @@ static void w_grid_table(ods_w *x, const exp_tpl *t, const exp_tpl_column *cols)
     w_start(x, "table:table-row");
     w_attr(x, "table:number-rows-repeated", rows);
     for (int i = 0; i < EXP_TPL_NCOLS; i++) {
-        char name[8];
+        char name[16];
         snprintf(name, sizeof name, "v%d", i);
         w_start(x, "table:table-cell");
         if (exp_tpl_list_of(t, &cols[i]) || cols[i].kind == EXP_TPL_DATE)
