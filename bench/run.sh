@@ -5,6 +5,8 @@
 #   BENCH_POSTS=450   posts in the demonstration year (default: the full national year)
 #   BENCH_ONLY=collector  only the collector's measurement (the quick loop when tuning uploads)
 #   BENCH_ROUNDS=3    rounds of the collector's measurement (the best of each side is kept)
+#   BENCH_ONLY=burst  only the month-end burst (bench/burst.sh: refresh on vs off, reads)
+#   BENCH_ONLY=aggregate  only the aggregator's figures (a year loaded in bulk, one round)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -62,6 +64,11 @@ rounds=${BENCH_ROUNDS:-3}
 {
 echo "# iscgobs bench, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, demo year $year, $posts posts"
 echo
+if [ "${BENCH_ONLY:-}" = burst ]; then
+  BENCH_WORK=$work bench/burst.sh
+  exit 0
+fi
+[ "${BENCH_ONLY:-}" = aggregate ] && rounds=1
 
 # 1. Collector: the demo year over HTTP with 8 concurrent clients, end to end (bulk-load
 #    mode: ISCGOBS_REFRESH=off; the aggregator's per-upload refresh is measured below),
@@ -99,8 +106,10 @@ printf '\nratio HTTP / \\copy = **%.2f** (target >= 0.8)\n\n' "$(echo "$http_rps
 # Later stages add their measurements here (they need the loaded year); the server now
 # refreshes indicators inside each upload, as in production.
 start_server
-for extra in bench/aggregate.sh bench/sdmx.sh; do
+for extra in bench/aggregate.sh bench/sdmx.sh bench/burst.sh; do
   if [ "${BENCH_ONLY:-}" = collector ]; then break; fi
+  if [ "${BENCH_ONLY:-}" = aggregate ] && [ "$extra" != bench/aggregate.sh ]; then continue; fi
+  if [ "$extra" = bench/burst.sh ]; then stop_server; fi
   if [ -x "$extra" ]; then BENCH_WORK=$work BENCH_ADMIN=$admin "$extra"; fi
 done
 stop_server

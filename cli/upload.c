@@ -321,7 +321,10 @@ static void *worker(void *arg)
         if (stop)
             break;
         up_file *f = &c->files[i];
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         upload_one(c, h, f);
+        f->ms = seconds_since(&t0) * 1e3;
         pthread_mutex_lock(&c->mu);
         c->done++;
         if (f->outcome == UP_NEW || f->outcome == UP_CORRECTED || f->outcome == UP_IDENTICAL) {
@@ -428,6 +431,29 @@ static int parse_opts(int argc, char **argv, up_opts *o)
     return 0;
 }
 
+static int cmp_ms(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The time each grid waited for its answer, as percentiles of the files sent: what a post
+ * sees of the service under this load. */
+static void latencies(const up_ctx *c)
+{
+    double *ms = malloc(sizeof(double) * (c->nfiles ? c->nfiles : 1));
+    size_t n = 0;
+    for (size_t i = 0; ms && i < c->nfiles; i++)
+        if (c->files[i].ms > 0)
+            ms[n++] = c->files[i].ms;
+    if (n) {
+        qsort(ms, n, sizeof *ms, cmp_ms);
+        fprintf(stderr, "upload : attente par grille : p50 %.0f ms, p99 %.0f ms, max %.0f ms\n",
+                ms[n / 2], ms[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1], ms[n - 1]);
+    }
+    free(ms);
+}
+
 static void summary(const up_ctx *c)
 {
     size_t n[UP_SKIPPED + 1] = {0};
@@ -446,6 +472,7 @@ static void summary(const up_ctx *c)
     if (n[UP_PENDING])
         fprintf(stderr, " ; non envoyés : %zu", n[UP_PENDING]);
     fprintf(stderr, " ; %s lignes en %.1f s (%s lignes/s)\n", rows, secs, rate);
+    latencies(c);
 }
 
 /* `iscgobs upload`: see upload.h and docs/demo.md. Returns 0 (all accepted), 1 (a rejection,

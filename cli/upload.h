@@ -22,6 +22,7 @@ typedef struct up_file {
     char *received_at; /* from a manifest (owned) or NULL */
     up_outcome outcome;
     long rows;         /* from the receipt */
+    double ms;         /* from the first try to the final answer (0: not sent) */
 } up_file;
 
 typedef struct up_list {
