@@ -225,15 +225,7 @@ static void report_get(obs_request *rq, obs_response *rs)
         obs_http_fail(rs, &e);
         return;
     }
-    char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-    json_decref(j);
-    if (text == NULL) {
-        obs_fail(&e, OBS_ERR_NOMEM, "E_NOMEM", "mémoire insuffisante");
-        obs_http_fail(rs, &e);
-        return;
-    }
-    obs_http_text(rs, 200, "application/json; charset=utf-8", text);
-    free(text);
+    obs_http_json_digits(rs, 200, j, 6);
 }
 
 const obs_route agg_privacy_routes[] = {

@@ -306,17 +306,8 @@ void agg_completeness_get(obs_request *rq, obs_response *rs)
                           (json_int_t)(active - received), "taux_completude",
                           rate(received, active), "taux_promptitude", rate(on_time, active),
                           "missing_posts", missing, "late_posts", late, "outliers", outliers);
-    /* Rates and bounds with one decimal (obs_http_json would print 17 digits). */
-    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12))
-                   : NULL;
-    json_decref(j);
-    if (text == NULL) {
-        obs_fail(&e, OBS_ERR_NOMEM, "E_NOMEM", "mémoire insuffisante");
-        obs_http_fail(rs, &e);
-        return;
-    }
-    obs_http_text(rs, 200, "application/json; charset=utf-8", text);
-    free(text);
+    /* Rates and bounds with one decimal (jansson alone would print 17 digits). */
+    obs_http_json_digits(rs, 200, j, 12);
 }
 
 const obs_route agg_routes[] = {

@@ -210,7 +210,13 @@ void obs_http_text(obs_response *rs, int status, const char *ctype, const char *
 
 void obs_http_json(obs_response *rs, int status, json_t *j)
 {
-    char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    obs_http_json_digits(rs, status, j, 0);
+}
+
+void obs_http_json_digits(obs_response *rs, int status, json_t *j, int digits)
+{
+    size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER | (digits ? JSON_REAL_PRECISION(digits) : 0);
+    char *s = j ? json_dumps(j, flags) : NULL;
     json_decref(j);
     if (s == NULL) {
         obs_http_text(rs, 503, "application/json",

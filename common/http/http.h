@@ -130,6 +130,8 @@ int obs_http_require_login(obs_request *rq, obs_response *rs);
 
 /* Response helpers. obs_http_json takes ownership of j. */
 void obs_http_json(obs_response *rs, int status, json_t *j);
+/* The same with reals printed with at most digits significant digits (0: jansson's 17). */
+void obs_http_json_digits(obs_response *rs, int status, json_t *j, int digits);
 void obs_http_error(obs_response *rs, int status, const char *code, const char *message);
 /* The error response for a failure context (status from obs_status_http, 503 + Retry-After
  * when the database is unavailable). */

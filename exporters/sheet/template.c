@@ -141,6 +141,28 @@ const exp_tpl_list *exp_tpl_list_of(const exp_tpl *t, const exp_tpl_column *c)
     return NULL;
 }
 
+int exp_tpl_refusal(const exp_tpl *t, const exp_tpl_column *c, char *title, size_t tcap,
+                    char *msg, size_t mcap)
+{
+    snprintf(title, tcap, "%s", c->kind == EXP_TPL_CODES ? "Plusieurs codes ?" : "Valeur refusée");
+    switch (c->kind) {
+    case EXP_TPL_DATE:
+        snprintf(msg, mcap, "La date du contact doit tomber en %s (du 01/%02d/%d au %02d/%02d/%d).",
+                 t->month_fr, t->month, t->year, t->last_day, t->month, t->year);
+        return 0;
+    case EXP_TPL_CODE:
+        snprintf(msg, mcap, "Choisissez un code de la liste de la colonne « %s » (la feuille "
+                 "« %s » donne leurs libellés).", c->name, EXP_TPL_SHEET_HELP);
+        return 0;
+    case EXP_TPL_CODES:
+        snprintf(msg, mcap, "Une valeur hors liste n'est acceptée que si ce sont des codes de la "
+                 "liste séparés par | (la feuille « %s » les donne).", EXP_TPL_SHEET_HELP);
+        return 1;
+    default:
+        return -1;
+    }
+}
+
 int exp_tpl_format_of(const char *name, exp_tpl_format *f)
 {
     size_t n = name ? strlen(name) : 0;

@@ -79,6 +79,12 @@ obs_status exp_tpl_build(exp_tpl *t, const char *post, const char *period, obs_e
 /* The list entry of t for column c, or NULL when c has no code list. */
 const exp_tpl_list *exp_tpl_list_of(const exp_tpl *t, const exp_tpl_column *c);
 
+/* The message a spreadsheet shows when a value of column c is refused, into title and msg;
+ * returns 1 when it is only a notice (several codes joined by '|' are no item of the list),
+ * 0 for a refusal, -1 when c has no validation beyond its help. */
+int exp_tpl_refusal(const exp_tpl *t, const exp_tpl_column *c, char *title, size_t tcap,
+                    char *msg, size_t mcap);
+
 /* The formats. */
 typedef enum exp_tpl_format { EXP_TPL_XLSX, EXP_TPL_ODS } exp_tpl_format;
 #define EXP_MEDIA_XLSX "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

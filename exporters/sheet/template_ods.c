@@ -82,30 +82,17 @@ static long serial_day(int y, int m, int d)
 /* The validation of column c, named "v<i>", or nothing for free-text columns. */
 static void w_validation(ods_w *x, const exp_tpl *t, int i, const exp_tpl_column *c)
 {
-    char name[16], cond[160], err[300];
+    char name[16], cond[160], title[40], err[300];
     const exp_tpl_list *l = exp_tpl_list_of(t, c);
-    const char *type = "stop";
-    if (c->kind == EXP_TPL_DATE) {
+    int notice = exp_tpl_refusal(t, c, title, sizeof title, err, sizeof err);
+    if (c->kind == EXP_TPL_DATE)
         snprintf(cond, sizeof cond, "of:cell-content-is-date() and cell-content-is-between(%ld,%ld)",
                  serial_day(t->year, t->month, 1), serial_day(t->year, t->month, t->last_day));
-        snprintf(err, sizeof err, "La date du contact doit tomber en %s (du 01/%02d/%d au "
-                 "%02d/%02d/%d).", t->month_fr, t->month, t->year, t->last_day, t->month,
-                 t->year);
-    } else if (l) {
+    else if (notice >= 0 && l)
         snprintf(cond, sizeof cond, "of:cell-content-is-in-list([$%s.$A$%d:.$A$%d])",
                  EXP_TPL_SHEET_HELP, l->first_row + 1, l->last_row + 1);
-        if (c->kind == EXP_TPL_CODES) {
-            type = "information"; /* several codes joined by '|' are no item of the list */
-            snprintf(err, sizeof err, "Une valeur hors liste n'est acceptée que si ce sont des "
-                     "codes de la liste séparés par | (la feuille « %s » les donne).",
-                     EXP_TPL_SHEET_HELP);
-        } else {
-            snprintf(err, sizeof err, "Choisissez un code de la liste de la colonne « %s » "
-                     "(la feuille « %s » donne leurs libellés).", c->name, EXP_TPL_SHEET_HELP);
-        }
-    } else {
+    else
         return;
-    }
     snprintf(name, sizeof name, "v%d", i);
     w_start(x, "table:content-validation");
     w_attr(x, "table:name", name);
@@ -119,8 +106,8 @@ static void w_validation(ods_w *x, const exp_tpl *t, int i, const exp_tpl_column
     w_para(x, c->help);
     w_end(x);
     w_start(x, "table:error-message");
-    w_attr(x, "table:message-type", type);
-    w_attr(x, "table:title", c->kind == EXP_TPL_CODES ? "Plusieurs codes ?" : "Valeur refusée");
+    w_attr(x, "table:message-type", notice == 1 ? "information" : "stop");
+    w_attr(x, "table:title", title);
     w_attr(x, "table:display", "true");
     w_para(x, err);
     w_end(x);

@@ -73,41 +73,24 @@ static lxw_error validate_column(lxw_worksheet *ws, const exp_tpl *t, int col,
     v.ignore_blank = LXW_VALIDATION_ON;
     v.error_title = title;
     v.error_message = err;
-    snprintf(title, sizeof title, "Valeur refusée");
+    int notice = exp_tpl_refusal(t, c, title, sizeof title, err, sizeof err);
     const exp_tpl_list *l = exp_tpl_list_of(t, c);
-    switch (c->kind) {
-    case EXP_TPL_DATE:
+    if (c->kind == EXP_TPL_DATE) {
         v.validate = LXW_VALIDATION_TYPE_DATE;
         v.criteria = LXW_VALIDATION_CRITERIA_BETWEEN;
         v.minimum_datetime = (lxw_datetime){t->year, t->month, 1, 0, 0, 0};
         v.maximum_datetime = (lxw_datetime){t->year, t->month, t->last_day, 0, 0, 0};
-        snprintf(err, sizeof err, "La date du contact doit tomber en %s (du 01/%02d/%d au "
-                 "%02d/%02d/%d).", t->month_fr, t->month, t->year, t->last_day, t->month,
-                 t->year);
-        break;
-    case EXP_TPL_CODE:
-    case EXP_TPL_CODES:
+    } else if (notice >= 0) {
         if (l == NULL)
             return LXW_ERROR_PARAMETER_VALIDATION;
         list_range(range, sizeof range, l);
         v.validate = LXW_VALIDATION_TYPE_LIST_FORMULA;
         v.value_formula = range;
-        if (c->kind == EXP_TPL_CODES) {
-            /* Several codes joined by '|' are no item of the list: a notice, not a refusal. */
+        if (notice)
             v.error_type = LXW_VALIDATION_ERROR_TYPE_INFORMATION;
-            snprintf(title, sizeof title, "Plusieurs codes ?");
-            snprintf(err, sizeof err, "Une valeur hors liste n'est acceptée que si ce sont des "
-                     "codes de la liste séparés par | (la feuille « %s » les donne).",
-                     EXP_TPL_SHEET_HELP);
-        } else {
-            snprintf(err, sizeof err, "Choisissez un code de la liste de la colonne « %s » "
-                     "(la feuille « %s » donne leurs libellés).", c->name, EXP_TPL_SHEET_HELP);
-        }
-        break;
-    default:
+    } else {
         v.validate = LXW_VALIDATION_TYPE_ANY;
         v.show_error = LXW_VALIDATION_OFF;
-        break;
     }
     return worksheet_data_validation_range(ws, 1, (lxw_col_t)col, EXP_TPL_ROWS, (lxw_col_t)col,
                                            &v);
