@@ -9,6 +9,7 @@
 #include "crypto.h"
 #include "db.h"
 #include "ref.h"
+#include "sign.h"
 #include "admin.h"
 
 PGconn *cli_connect(obs_err *e)
@@ -21,11 +22,13 @@ PGconn *cli_connect(obs_err *e)
 int cli_cmd_keygen(int argc, char **argv)
 {
     if (obs_arg_flag(argc, argv, 1, "--help")) {
-        printf("usage: iscgobs keygen [--file F]\n"
-               "Crée une clé de pseudonymisation (32 octets aléatoires, mode 0600).\n"
+        printf("usage: iscgobs keygen [--signing] [--file F]\n"
+               "Crée une clé de pseudonymisation (32 octets aléatoires, mode 0600), ou avec\n"
+               "--signing la clé Ed25519 de signature des publications (PEM, mode 0600).\n"
                "N'écrase jamais une clé existante.\n");
         return 0;
     }
+    int signing = obs_arg_flag(argc, argv, 1, "--signing");
     obs_err e;
     obs_err_clear(&e);
     obs_config cfg;
@@ -33,10 +36,14 @@ int cli_cmd_keygen(int argc, char **argv)
         return obs_arg_fail(&e);
     const char *file = obs_arg_value(argc, argv, 1, "--file");
     if (file == NULL)
-        file = cfg.key_file;
-    if (obs_key_generate(file, &e))
+        file = signing ? cfg.signing_key_file : cfg.key_file;
+    if (signing ? obs_sign_keygen(file, &e) : obs_key_generate(file, &e))
         return obs_arg_fail(&e);
-    fprintf(stderr, "clé créée : %s (mode 0600) ; conservez-en une copie hors ligne\n", file);
+    if (signing)
+        fprintf(stderr, "clé de signature des publications créée : %s (mode 0600) ; "
+                        "publiez sa clé publique (iscgobs publication-key)\n", file);
+    else
+        fprintf(stderr, "clé créée : %s (mode 0600) ; conservez-en une copie hors ligne\n", file);
     return 0;
 }
 

@@ -177,14 +177,6 @@ static int cmd_export(int argc, char **argv)
     return cli_export_signed(argc, argv, export_unsigned);
 }
 
-/* `keygen --signing`: the publications' signing key; otherwise the pseudonymisation key. */
-static int cmd_keygen(int argc, char **argv)
-{
-    if (obs_arg_flag(argc, argv, 1, "--signing") && !obs_arg_flag(argc, argv, 1, "--help"))
-        return cli_cmd_keygen_signing(argc, argv);
-    return cli_cmd_keygen(argc, argv);
-}
-
 /* `user passwd`, and `user add ... --password-stdin` (the password is read before the
  * account is created, then set on it): the login form's passwords (exporters/web_password.c). */
 static int cmd_user(int argc, char **argv)
@@ -218,7 +210,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"serve", cmd_serve},       {"routes", cmd_routes},
-    {"db", cli_cmd_db},        {"keygen", cmd_keygen},
+    {"db", cli_cmd_db},        {"keygen", cli_cmd_keygen},
     {"post", cmd_post},     {"user", cmd_user},    {"demo", demo_cmd},
     {"upload", cli_cmd_upload}, {"aggregate", agg_cmd_aggregate},
     {"export", cmd_export},     {"period", cli_cmd_period},

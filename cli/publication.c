@@ -40,23 +40,6 @@ int cli_export_signed(int argc, char **argv, int (*run)(int argc, char **argv))
     return st;
 }
 
-int cli_cmd_keygen_signing(int argc, char **argv)
-{
-    obs_err e;
-    obs_err_clear(&e);
-    obs_config cfg;
-    if (obs_config_load(&cfg, &e))
-        return obs_arg_fail(&e);
-    const char *file = obs_arg_value(argc, argv, 1, "--file");
-    if (file == NULL)
-        file = cfg.signing_key_file;
-    if (obs_sign_keygen(file, &e))
-        return obs_arg_fail(&e);
-    fprintf(stderr, "clé de signature des publications créée : %s (mode 0600) ; "
-                    "publiez sa clé publique (iscgobs publication-key)\n", file);
-    return 0;
-}
-
 int cli_cmd_publication_key(int argc, char **argv)
 {
     if (obs_arg_flag(argc, argv, 1, "--help")) {

@@ -1,5 +1,5 @@
 /* publication.h: the commands of signed publications: `export` with its signatures,
- * `keygen --signing`, `publication-key`, `verify` (docs/privacy.md, "Signed publications"). */
+ * `publication-key`, `verify` (docs/privacy.md, "Signed publications"). */
 #ifndef CLI_PUBLICATION_H
 #define CLI_PUBLICATION_H
 
@@ -7,10 +7,6 @@
  * without it), runs the exporter run(argc, argv), then signs what it wrote and the folder's
  * SHA256SUMS. The exit status. */
 int cli_export_signed(int argc, char **argv, int (*run)(int argc, char **argv));
-
-/* `iscgobs keygen --signing [--file F]`: a new Ed25519 signing key (mode 0600, default
- * ISCGOBS_SIGNING_KEY_FILE), never overwritten. The exit status. */
-int cli_cmd_keygen_signing(int argc, char **argv);
 
 /* `iscgobs publication-key`: the public key as PEM on stdout. The exit status. */
 int cli_cmd_publication_key(int argc, char **argv);
