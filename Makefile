@@ -3,7 +3,7 @@
 #   make                 the service binary (bin/iscgobs)
 #   make run             install what is missing, embedded PostgreSQL, demo year, serve
 #   make test            every test, plain and under AddressSanitizer and UBSan
-#   make test-long       the long attack tests (tests/integration/long_*.c, release build)
+#   make test-long       the long attack tests (tests/integration/*/long_*.c, release build)
 #   make bench           the performance measurements (bench/RESULTS.md)
 #   make SANITIZER=address|undefined   a sanitizer build in build/address or build/undefined
 
@@ -45,8 +45,12 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/reference-data/refdata.o \
            $(GEN)/agg_sql.o $(GEN)/agg_sql_s.o \
            $(GEN)/exp_templates.o $(GEN)/exp_templates_s.o
 REF_FILES := $(wildcard reference-data/*.csv reference-data/*.xsd)
-UNIT_SRC := $(wildcard tests/unit/test_*.c)
-UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# Tests mirror the source folders (tests/unit/<stage>/, tests/integration/<stage>/); their
+# programs are built flat, named after their file (build/<flavour>/tests/test_csv, .../it/...).
+UNIT_SRC := $(wildcard tests/unit/*/test_*.c)
+UNIT_BIN := $(addprefix $(BUILD)/tests/,$(basename $(notdir $(UNIT_SRC))))
+UNIT_HDR := $(wildcard tests/unit/*.h tests/unit/*/*.h)
+UNIT_INC := -Itests/unit $(addprefix -I,$(sort $(dir $(UNIT_HDR))))
 BIN := $(if $(SANITIZER),$(BUILD)/iscgobs,bin/iscgobs)
 
 # Quiet by default; `make V=1` shows the commands.
@@ -112,13 +116,19 @@ $(BIN): $(CLI_OBJ) $(BUILD)/libiscgobs.a
 	@$(if $(Q),echo "  LD $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libiscgobs.a
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  CC $<")
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libiscgobs.a $(LDLIBS) -lcmocka
+# One rule per test program: $(1) its source.
+define UNIT_RULE
+$(BUILD)/tests/$(basename $(notdir $(1))): $(1) $(UNIT_HDR) $(BUILD)/libiscgobs.a
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  CC $$<")
+	$$(Q)$$(CC) $$(CFLAGS) $$(UNIT_INC) $$(LDFLAGS) -o $$@ $$< $$(BUILD)/libiscgobs.a $$(LDLIBS) -lcmocka
+endef
+$(foreach s,$(UNIT_SRC),$(eval $(call UNIT_RULE,$(s))))
 
-IT_SRC := $(wildcard tests/integration/test_*.c tests/integration/long_*.c)
-IT_BIN := $(IT_SRC:tests/integration/%.c=$(BUILD)/it/%)
+IT_SRC := $(wildcard tests/integration/*/test_*.c tests/integration/*/long_*.c)
+IT_BIN := $(addprefix $(BUILD)/it/,$(basename $(notdir $(IT_SRC))))
+IT_HDR := $(wildcard tests/integration/*.h tests/integration/*/*.h)
+IT_INC := -Itests/integration $(addprefix -I,$(sort $(dir $(IT_HDR)))) -Itests/unit/exporters
 # Fault injection: the library's calls to these functions go to the test's __wrap_ versions
 # (which call __real_ ones). test_sdmx_runs: a correction in the middle of a publication run's
 # snapshot, a delay between a run's INSERT and its COMMIT.
@@ -129,15 +139,18 @@ IT_WRAP_test_faults := $(foreach f,malloc calloc realloc strdup strndup PQexec P
     PQsendQueryPrepared xmlCreateMemoryParserCtxt xmlParseDocument xmlSchemaNewValidCtxt \
     xmlSchemaValidateDoc xmlOutputBufferCreateIO xmlNewTextWriter xmlTextWriterStartElement \
     xmlTextWriterWriteAttribute xmlTextWriterEndElement xmlTextWriterFlush,-Wl,--wrap=$(f))
-$(BUILD)/it/%: tests/integration/%.c tests/integration/harness.c \
-               $(wildcard tests/integration/*.h) $(BUILD)/libiscgobs.a
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  CC $<")
-	$(Q)$(CC) $(CFLAGS) -Wno-missing-prototypes -Itests/integration $(LDFLAGS) $(IT_WRAP_$*) \
-	    -o $@ $< tests/integration/harness.c $(BUILD)/libiscgobs.a $(LDLIBS) -lcmocka
+# One rule per test program: $(1) its source, $(2) its name.
+define IT_RULE
+$(BUILD)/it/$(2): $(1) tests/integration/harness.c $(IT_HDR) $(BUILD)/libiscgobs.a
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  CC $$<")
+	$$(Q)$$(CC) $$(CFLAGS) -Wno-missing-prototypes $$(IT_INC) $$(LDFLAGS) $$(IT_WRAP_$(2)) \
+	    -o $$@ $$< tests/integration/harness.c $$(BUILD)/libiscgobs.a $$(LDLIBS) -lcmocka
+endef
+$(foreach s,$(IT_SRC),$(eval $(call IT_RULE,$(s),$(basename $(notdir $(s))))))
 
 # The load generator of bench/sdmx.sh (built with that script's flags), also run by
-# tests/integration/test_sdmx.c.
+# tests/integration/exporters/test_sdmx.c.
 $(BUILD)/bench/httpload: bench/httpload.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -O2 -std=c11 -Wall -Wextra -Werror -o $@ $<

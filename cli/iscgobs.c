@@ -79,7 +79,7 @@ static obs_status after_store(PGconn *c, const char *post, const char *period, o
 }
 
 /* `iscgobs routes`: the route table of `serve`, one "METHOD PATTERN" a line (the access test
- * checks each against its rules: tests/integration/test_access.c). */
+ * checks each against its rules: tests/integration/web/test_access.c). */
 static int cmd_routes(int argc, char **argv)
 {
     if (obs_arg_flag(argc, argv, 1, "--help")) {

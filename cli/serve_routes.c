@@ -1,5 +1,5 @@
 /* serve_routes.c: the route table of `iscgobs serve` (see serve_routes.h). A new stage's
- * routes are added here, and tests/integration/test_access.c then asks for their access
+ * routes are added here, and tests/integration/web/test_access.c then asks for their access
  * rules. */
 #include "serve_routes.h"
 

@@ -332,7 +332,7 @@ obs_status col_xml_parse(const char *data, size_t len, col_table *t, col_report 
     xmlDocPtr doc = ctxt->myDoc;
     int well_formed = ctxt->wellFormed;
     /* No document and no complaint about the file: libxml2 itself failed (it fails so only
-     * for want of memory); the file is not to blame (tests/integration/test_faults.c). */
+     * for want of memory); the file is not to blame (tests/integration/reliability/test_faults.c). */
     int parser_failed = ctxt->errNo == XML_ERR_NO_MEMORY ||
                         (doc == NULL && well_formed && st.syntax_errors == 0 && !st.doctype_line);
     ctxt->myDoc = NULL;

@@ -160,7 +160,7 @@ static json_t *receipt_json(const char *post, const char *period, const col_rece
 
 /* The answer of a committed upload. When memory runs out building the full receipt, a short
  * one (no warnings, "warnings_omitted") goes into the room reserved before the commit: a
- * stored grid is never answered 5xx for want of memory (tests/integration/test_faults.c). */
+ * stored grid is never answered 5xx for want of memory (tests/integration/reliability/test_faults.c). */
 static void answer_receipt(obs_response *rs, int status, const char *post, const char *period,
                            const col_receipt *r, const col_report *rep)
 {

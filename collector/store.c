@@ -195,7 +195,7 @@ static obs_status copy_rows(PGconn *c, const store_job *j, obs_err *e)
     while ((r = PQgetResult(c)) != NULL) {
         if (PQresultStatus(r) == PGRES_COPY_IN) {
             /* The end of the COPY could not be sent: the session is still in it, and would
-             * answer COPY_IN for ever (found by tests/integration/test_faults.c). */
+             * answer COPY_IN for ever (found by tests/integration/reliability/test_faults.c). */
             PQclear(r);
             obs_db_reset(c, "copy");
             rc2 = OBS_ERR_DB;

@@ -229,7 +229,7 @@ static void forget_prepared(PGconn *c);
  * point is sent so that the server ends it and its results are read and dropped; when the
  * pipeline still cannot be left, the session is reset (the server rolls its transaction
  * back). Either way the connection is usable again by the next statement, which would
- * otherwise fail forever (found by tests/integration/test_faults.c). */
+ * otherwise fail forever (found by tests/integration/reliability/test_faults.c). */
 static void pipeline_abandon(PGconn *c)
 {
     int nulls = 0;

@@ -1,7 +1,7 @@
 /* demo_write.c: renders the synthetic contacts of one post-month as the bytes of a grid file,
  * in the post's habit: CSV ';' UTF-8, CSV ';' Windows-1252 with CRLF, CSV ',' UTF-8 (with or
  * without BOM), or XML following reference-data/grille-1.xsd (element order as the schema).
- * Every file written here must be valid under grid-format.md; tests/unit/test_demo.c checks
+ * Every file written here must be valid under grid-format.md; tests/unit/demo/test_demo.c checks
  * that with the collector's own parsers.
  */
 #include "demo.h"

@@ -2,7 +2,7 @@
 # layout.sh: checks that the code keeps the shape docs/architecture.md describes (run by
 # `make test`; `scripts/layout.sh` alone prints what is wrong and exits 1):
 #   - no source file (.c, .h, in the stages, cli/ and tests/) over 800 lines;
-#   - no folder with more than 15 .c files;
+#   - no folder (stages and tests/) with more than 15 .c files;
 #   - no include that runs backwards along the journey: each folder includes only the
 #     folders of the FLOORS table below (a quoted include must name a header of one of them);
 #   - no two headers with the same name (every folder is on the include path).
@@ -68,6 +68,13 @@ done
 for d in $(find common reference-data collector aggregator exporters web demo cli -type d 2>/dev/null); do
   ls "$d"/*.c >/dev/null 2>&1 || continue
   [ -n "${FLOORS[$d]+x}" ] || say "folder $d has C files but no floor in scripts/layout.sh"
+done
+
+# The tests mirror the stages (tests/unit/<stage>/, tests/integration/<stage>/): the same
+# bound on each of their folders.
+for d in $(find tests/unit tests/integration tests/fuzz -type d 2>/dev/null); do
+  n=$(find "$d" -maxdepth 1 -name '*.c' | wc -l)
+  [ "$n" -le "$MAX_C_FILES" ] || say "$d holds $n .c files (at most $MAX_C_FILES: file them by stage)"
 done
 
 while IFS= read -r f; do

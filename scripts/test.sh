@@ -9,7 +9,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-# The browser test (tests/integration/test_browser.c) needs Debian's chromium and its
+# The browser test (tests/integration/web/test_browser.c) needs Debian's chromium and its
 # chromedriver: installed here, not by `make run`. It is then required, not skipped.
 DEPS_EXTRA="${DEPS_EXTRA:-} chromium chromium-driver" scripts/deps.sh || exit 1
 export IT_BROWSER=required

@@ -47,7 +47,7 @@ typedef struct req_state {
 
 /* A request whose state could not be allocated is answered this 503, built once at start so
  * that answering it allocates nothing of ours; its con_cls is the sentinel nomem_state
- * (tests/integration/test_faults.c injects that failure). */
+ * (tests/integration/reliability/test_faults.c injects that failure). */
 static const char NOMEM_BODY[] =
     "{\"error\":{\"code\":\"E_NOMEM\",\"message\":\"mémoire insuffisante, réessayez\"}}";
 static struct MHD_Response *nomem_response;
@@ -659,7 +659,7 @@ void obs_http_stop(int grace_seconds)
         return;
     MHD_socket s = MHD_quiesce_daemon(daemon_); /* no new connections from now on */
     /* Closed at once: left open, the kernel would still accept connections into its backlog
-     * that nobody answers (tests/integration/test_shutdown.c); closed, they are refused. */
+     * that nobody answers (tests/integration/reliability/test_shutdown.c); closed, they are refused. */
     if (s != MHD_INVALID_SOCKET)
         close(s);
     s = MHD_INVALID_SOCKET;

@@ -3,7 +3,7 @@
 the `mimetype` entry first, stored uncompressed, with the ODS media type; the grid sheet first
 then "Instructions"; 8 validations (the date of the month and the 7 coded columns, lists
 read on "Instructions") in the formula namespace; the header row frozen (settings.xml).
-Exits 1 with a message when a check fails. Used by tests/integration/test_template.c."""
+Exits 1 with a message when a check fails. Used by tests/integration/exporters/test_template.c."""
 import re
 import sys
 import zipfile

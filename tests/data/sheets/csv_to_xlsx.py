@@ -6,7 +6,7 @@ leading zero lost, as spreadsheets do), everything else as text. With a third ar
 grid goes on a sheet named "grille" after a first sheet of that name (the reader must pick
 the grid's sheet). An OUT.ods is written by hand (zipfile + the OpenDocument
 content.xml: dates as office:date-value, numbers as office:value, repeated empty cells and
-rows as a spreadsheet leaves them). Used by tests/integration/test_sheets.c."""
+rows as a spreadsheet leaves them). Used by tests/integration/collector/test_sheets.c."""
 import csv
 import datetime
 import io

@@ -5,7 +5,7 @@ template, done by openpyxl: check what the template promises (the grid sheet fir
 a dropdown list read on the "Instructions" sheet for every coded column, each list holding
 the codes of its column), then type the rows of a CSV test grid under the header (dates as
 date cells, everything else as text) and save. Exits 1 with a message when a check fails.
-Used by tests/integration/test_template.c."""
+Used by tests/integration/exporters/test_template.c."""
 import csv
 import datetime
 import io

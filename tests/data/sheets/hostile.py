@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """hostile.py BASE.xlsx BASE.ods OUTDIR: write the hostile workbooks of issue 15 from a good
 .xlsx and .ods (each a real file, altered with python3's zipfile), one per attack, named
-<expected code>.<what>.<ext>. Used by tests/integration/test_sheets.c; nothing here is
+<expected code>.<what>.<ext>. Used by tests/integration/collector/test_sheets.c; nothing here is
 opaque: every file is rebuilt on each run."""
 import os
 import sys

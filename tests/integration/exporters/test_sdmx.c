@@ -34,7 +34,7 @@
 #include "ref.h"
 #include "sdmx_data.h"
 #include "sdmx_vintage.h"
-#include "../unit/sdmx_valid.h"
+#include "sdmx_valid.h"
 
 #include "sdmx_it.h"
 

@@ -2,7 +2,7 @@
  * text only). For every layout (dimension at observation), both period rules and the longest
  * key filters, every statement is complete (nothing cut by a buffer) and reads the run by the
  * historical filter. Reading runs against PostgreSQL is tested in
- * tests/integration/test_sdmx.c. */
+ * tests/integration/exporters/test_sdmx.c. */
 #include "testutil.h"
 
 #include <string.h>
