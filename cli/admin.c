@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "config.h"
 #include "crypto.h"
+#include "keyring.h"
 #include "db.h"
 #include "ref.h"
 #include "sign.h"

@@ -21,6 +21,7 @@
 #include "admin.h"
 #include "config.h"
 #include "crypto.h"
+#include "keyring.h"
 #include "db.h"
 #include "embed.h"
 

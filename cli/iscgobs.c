@@ -20,11 +20,14 @@
 #include "demo.h"
 #include "config.h"
 #include "crypto.h"
+#include "keyring.h"
 #include "db.h"
 #include "http.h"
 #include "log.h"
 #include "ref.h"
 #include "reports.h"
+#include "keys.h"
+#include "retention.h"
 #include "route_grids.h"
 #include "route_health.h"
 #include "routes.h"
@@ -46,6 +49,8 @@ static void usage(FILE *out)
             "  db status                version du schéma et migrations en attente\n"
             "  keygen [--file F]        crée une clé de pseudonymisation (jamais écrasée)\n"
             "  keygen --signing [--file F]   crée la clé de signature des publications\n"
+            "  key rotate | key list    rotation de la clé de pseudonymisation ; les clés\n"
+            "  retention purge --before AAAA-MM [--batch N]   supprime les microdonnées anciennes\n"
             "  post add CODE ...        enregistre un poste ; post import FICHIER : un registre\n"
             "  user add --role R ...    crée un compte et affiche son jeton\n"
             "  user passwd --name N     fixe le mot de passe de connexion (lu sur l'entrée standard)\n"
@@ -64,7 +69,7 @@ static void usage(FILE *out)
             "  backup --out DIR         sauvegarde (pg_dump + manifeste) ; restore DIR : restauration\n"
             "\n"
             "Configuration : ISCGOBS_DATABASE_URL, ISCGOBS_LISTEN, ISCGOBS_KEY_FILE, ISCGOBS_SDC_K,\n"
-            "ISCGOBS_LOCK_MONTHS, ISCGOBS_MAX_UPLOAD, ISCGOBS_SIGNING_KEY_FILE\n"
+            "ISCGOBS_LOCK_MONTHS, ISCGOBS_MAX_UPLOAD, ISCGOBS_SIGNING_KEY_FILE, ISCGOBS_RETENTION_MONTHS\n"
             "(voir docs/operations.md).\n");
 }
 
@@ -103,18 +108,10 @@ static int cmd_serve(int argc, char **argv)
     obs_config cfg;
     if (obs_config_load(&cfg, &e) || ref_init(&e) || exp_dsd_init(&e))
         return obs_arg_fail(&e);
-    obs_key key;
-    if (obs_key_load(cfg.key_file, &key, &e))
-        return obs_arg_fail(&e);
     xmlInitParser();
     PGconn *c = obs_db_conn(&e);
-    int key_id = 0;
-    if (c == NULL || obs_db_ready(c, &e) || col_store_key_id(c, key.fingerprint, &key_id, &e)) {
-        obs_key_wipe(&key);
+    if (c == NULL || obs_db_ready(c, &e) || col_keys_setup(c, cfg.key_file, &e))
         return obs_arg_fail(&e);
-    }
-    col_grids_setup(&key, key_id);
-    obs_key_wipe(&key);
     cli_publication_serve_setup(cfg.signing_key_file);
     if (cfg.refresh) /* indicators refreshed inside each upload (ISCGOBS_REFRESH=sync) */
         col_store_set_hook(after_store);
@@ -130,7 +127,13 @@ static int cmd_serve(int argc, char **argv)
     cli_add_routes();
     if ((cfg.refresh && agg_warm_start(&e)) || obs_http_start(&cfg, &e)) {
         agg_warm_stop();
-        col_grids_teardown();
+        col_keys_teardown();
+        return obs_arg_fail(&e);
+    }
+    if (col_retention_start(cfg.retention_months, &e)) {
+        obs_http_stop(0);
+        agg_warm_stop();
+        col_keys_teardown();
         return obs_arg_fail(&e);
     }
     obs_log(OBS_LOG_INFO, "serve.start", "listen=%s:%d threads=%d", cfg.listen_host,
@@ -138,9 +141,10 @@ static int cmd_serve(int argc, char **argv)
     int sig = 0;
     sigwait(&stop, &sig);
     obs_log(OBS_LOG_INFO, "serve.stop", "signal=%d", sig);
+    col_retention_stop();
     obs_http_stop(10);
     agg_warm_stop();
-    col_grids_teardown();
+    col_keys_teardown();
     agg_publish_reset();
     obs_db_disconnect();
     return 0;
@@ -214,6 +218,7 @@ static const command commands[] = {
     {"post", cmd_post},     {"user", cmd_user},    {"demo", demo_cmd},
     {"upload", cli_cmd_upload}, {"aggregate", agg_cmd_aggregate},
     {"export", cmd_export},     {"period", cli_cmd_period},
+    {"key", cli_cmd_key},       {"retention", cli_cmd_retention},
     {"audit", cli_cmd_audit},
     {"backup", cli_cmd_backup}, {"restore", cli_cmd_restore},
     {"publication-key", cli_cmd_publication_key}, {"verify", cli_cmd_verify},

@@ -16,23 +16,9 @@
 #include "grid.h"
 #include "log.h"
 #include "metrics.h"
-#include "pseudonym.h"
+#include "keys.h"
 #include "ref.h"
 #include "store.h"
-
-static obs_key grid_key;
-static int grid_key_id;
-
-void col_grids_setup(const obs_key *key, int key_id)
-{
-    grid_key = *key;
-    grid_key_id = key_id;
-}
-
-void col_grids_teardown(void)
-{
-    obs_key_wipe(&grid_key);
-}
 
 static const char SQL_PERIOD_STATE[] =
     "SELECT $2::date > date_trunc('month', now() AT TIME ZONE 'Europe/Paris')::date,"
@@ -40,7 +26,8 @@ static const char SQL_PERIOD_STATE[] =
     "                 AT TIME ZONE 'Europe/Paris')"
     "       AND NOT EXISTS (SELECT 1 FROM period_reopen r"
     "                       WHERE r.post = p.code AND r.period = $2::date),"
-    "       $2::date < p.opened OR (p.closed IS NOT NULL AND $2::date > p.closed)"
+    "       $2::date < p.opened OR (p.closed IS NOT NULL AND $2::date > p.closed),"
+    "       " COL_SQL_FROZEN("$2::date")
     " FROM post p WHERE p.code = $1";
 
 static const char SQL_AUDIT_REJECT[] =
@@ -182,6 +169,23 @@ static void answer_receipt(obs_response *rs, int status, const char *post, const
     obs_http_text(rs, status, "application/json; charset=utf-8", mini);
 }
 
+/* col_store, and when a key rotation committed meanwhile (E_KEY_STALE), the keys read again
+ * and the grid pseudonymised again with them (g still holds the folded references), a
+ * bounded number of times. */
+static obs_status store_with_current_key(PGconn *c, col_grid *g, col_upload_meta *m,
+                                         col_receipt *rec, obs_err *e)
+{
+    obs_status rc = col_store(c, g, m, rec, e);
+    for (int retry = 0; retry < 3 && rc == OBS_ERR_CONFLICT && strcmp(e->code, "E_KEY_STALE") == 0;
+         retry++) {
+        obs_err_clear(e);
+        if ((rc = col_keys_reload(c, m->key_id, e)) == OBS_OK &&
+            (rc = col_keys_pseudonymise(g, &m->key_id, e)) == OBS_OK)
+            rc = col_store(c, g, m, rec, e);
+    }
+    return rc;
+}
+
 void col_grid_upload(obs_request *rq, obs_response *rs, const char *post, const char *period,
                      const char *ctype, const char *data, size_t len, int dry_run)
 {
@@ -232,6 +236,7 @@ void col_grid_upload(obs_request *rq, obs_response *rs, const char *post, const 
     int future = known && PQgetvalue(r, 0, 0)[0] == 't';
     int locked = known && PQgetvalue(r, 0, 1)[0] == 't';
     int inactive = known && PQgetvalue(r, 0, 2)[0] == 't';
+    int purged = known && PQgetvalue(r, 0, 3)[0] == 't';
     PQclear(r);
     if (!known) {
         obs_http_error(rs, 404, "E_POST_UNKNOWN", "ce poste n'est pas au registre des postes");
@@ -243,6 +248,10 @@ void col_grid_upload(obs_request *rq, obs_response *rs, const char *post, const 
     }
     if (inactive) {
         obs_http_error(rs, 422, "E_POST_INACTIVE", "le poste n'était pas ouvert ce mois-là");
+        return;
+    }
+    if (purged) {
+        obs_http_error(rs, 409, "E_PERIOD_PURGED", COL_PURGED_MSG);
         return;
     }
     if (locked && rq->who.role != OBS_ROLE_ADMIN) {
@@ -261,6 +270,7 @@ void col_grid_upload(obs_request *rq, obs_response *rs, const char *post, const 
     col_table_init(&t);
     memset(&g, 0, sizeof g);
     col_report_init(&rep);
+    int key_id = 0;
     obs_status rc = col_parse_grid(data ? data : "", len, ctype, post, year, month, &t, &g, &rep);
     obs_wipe((void *)data, len); /* the raw upload is no longer needed */
     if (rc) {
@@ -271,7 +281,7 @@ void col_grid_upload(obs_request *rq, obs_response *rs, const char *post, const 
         obs_metrics_add(OBS_M_UPLOADS_REJECTED, 1);
         if (!dry_run)
             audit_rejection(c, rq, post, period, "E_VALIDATION");
-    } else if ((rc = col_pseudonymise(&g, &grid_key, &e))) {
+    } else if ((rc = col_keys_pseudonymise(&g, &key_id, &e))) {
         obs_http_fail(rs, &e);
     } else if (dry_run) {
         json_t *j = json_pack("{s:s,s:s,s:b,s:I,s:I,s:o}", "post", post, "period", period, "valid",
@@ -283,7 +293,7 @@ void col_grid_upload(obs_request *rq, obs_response *rs, const char *post, const 
                              .actor = rq->who.name,
                              .format = format,
                              .received_at = received_at,
-                             .key_id = grid_key_id,
+                             .key_id = key_id,
                              .nwarnings = rep.nwarnings,
                              .admin_override = locked};
         memcpy(m.sha256, sum_hex, sizeof m.sha256);
@@ -291,7 +301,7 @@ void col_grid_upload(obs_request *rq, obs_response *rs, const char *post, const 
         if (obs_buf_reserve(&rs->body, RECEIPT_ROOM) != OBS_OK)
             rc = obs_fail(&e, OBS_ERR_NOMEM, "E_NOMEM", "mémoire insuffisante");
         else
-            rc = col_store(c, &g, &m, &rec, &e);
+            rc = store_with_current_key(c, &g, &m, &rec, &e);
         if (rc) {
             obs_http_fail(rs, &e);
         } else {

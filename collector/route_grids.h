@@ -14,10 +14,7 @@
 extern const obs_route col_grid_routes[];
 extern const size_t col_grid_routes_count;
 
-/* Give the routes the pseudonymisation key (copied) and its database id. Call before
- * serving; col_grids_teardown wipes the copy. */
-void col_grids_setup(const obs_key *key, int key_id);
-void col_grids_teardown(void);
+/* The routes pseudonymise with the keys of col_keys_setup (keys.h), called before serving. */
 
 /* The upload pipeline of PUT /api/v1/grids/{post}/{period} (dry_run 0) and of its /validate
  * dry run (1), for a body data[0..len) of media type ctype: checks rights (through

@@ -10,6 +10,7 @@
 #include "crypto.h"
 #include "date.h"
 #include "db.h"
+#include "keys.h"
 #include "log.h"
 #include "ref.h"
 
@@ -20,8 +21,13 @@ void col_store_set_hook(col_after_store_fn fn)
     after_store = fn;
 }
 
-/* Serialises uploads of one post-month (two concurrent corrections queue up here). */
-static const char SQL_LOCK[] = "SELECT pg_advisory_xact_lock(hashtext($1 || '/' || $2))";
+/* Serialises uploads of one post-month (two concurrent corrections queue up here), then, in
+ * a snapshot taken after the lifecycle guard (COL_GUARD_SQL_SHARED, the statement before),
+ * reads the current key and whether the month was purged (a rotation or a purge that
+ * committed while the upload waited is seen here). */
+static const char SQL_LOCK[] =
+    "SELECT pg_advisory_xact_lock(hashtext($1 || '/' || $2)),"
+    " (SELECT id FROM pseudonym_key WHERE retired_at IS NULL), " COL_SQL_FROZEN("$2::date");
 
 static const char SQL_CURRENT[] =
     "SELECT version, rows, persons, on_time,"
@@ -69,15 +75,6 @@ static const char SQL_COPY[] =
     " statut, origine, connu_ss, mode, problems, orientations) FROM STDIN (FORMAT binary)";
 enum { COPY_FIELDS = 15 };
 #define PG_EPOCH_DAYS 10957 /* 1970-01-01 to 2000-01-01, PostgreSQL's day 0 */
-
-static const char SQL_KEY_ID[] =
-    "WITH ins AS (INSERT INTO pseudonym_key (fingerprint) VALUES (decode($1, 'hex'))"
-    "             ON CONFLICT (fingerprint) DO NOTHING RETURNING id),"
-    " a AS (INSERT INTO audit_log (actor, action, target, outcome, detail)"
-    "       SELECT 'serve', 'key.register', 'key/' || id, 'created',"
-    "              jsonb_build_object('fingerprint', $1::text) FROM ins)"
-    " SELECT id FROM ins UNION ALL"
-    " SELECT id FROM pseudonym_key WHERE fingerprint = decode($1, 'hex')";
 
 typedef struct store_job {
     const col_grid *g;
@@ -249,7 +246,7 @@ static obs_status store_tx(PGconn *c, void *arg, obs_err *e)
     const col_grid *g = j->g;
     const col_upload_meta *m = j->m;
     col_receipt *r = j->r;
-    PGresult *res[3];
+    PGresult *res[4];
     char rows[24], persons[24], warnings[24], account[24];
     fmt_int(rows, sizeof rows, (long long)g->n);
     fmt_int(persons, sizeof persons, (long long)g->persons);
@@ -262,14 +259,25 @@ static obs_status store_tx(PGconn *c, void *arg, obs_err *e)
     /* The transaction opens, takes the post-month's lock and writes the new version in one
      * round trip: three statements, so that the version statement's snapshot is taken after
      * the lock (it then sees the rows of a correction that committed while we waited). */
-    const obs_db_stmt open[] = {OBS_DB_BEGIN, {SQL_LOCK, 2, (const char *[]){g->post, j->period}},
+    const obs_db_stmt open[] = {OBS_DB_BEGIN,
+                                {COL_GUARD_SQL_SHARED, -1, NULL},
+                                {SQL_LOCK, 2, (const char *[]){g->post, j->period}},
                                 {SQL_NEW_VERSION, 9, p}};
-    obs_status rc = obs_db_pipeline(c, open, 3, res, e);
+    obs_status rc = obs_db_pipeline(c, open, 4, res, e);
     if (rc)
         return rc;
-    PGresult *v = res[2];
+    PGresult *v = res[3];
+    int key_now = (int)strtol(PQgetvalue(res[2], 0, 1), NULL, 10);
+    int purged = PQgetvalue(res[2], 0, 2)[0] == 't';
     PQclear(res[0]);
     PQclear(res[1]);
+    PQclear(res[2]);
+    if (purged || key_now != m->key_id) { /* rolled back by the caller */
+        PQclear(v);
+        if (purged)
+            return obs_fail(e, OBS_ERR_CONFLICT, "E_PERIOD_PURGED", COL_PURGED_MSG);
+        return obs_fail(e, OBS_ERR_CONFLICT, "E_KEY_STALE", "la clé a changé : nouvel essai");
+    }
     if (PQntuples(v) == 0) { /* the same bytes again: nothing changed */
         PQclear(v);
         return stored_receipt(c, j, e);
@@ -305,21 +313,4 @@ obs_status col_store(PGconn *c, const col_grid *g, const col_upload_meta *m, col
         obs_log(OBS_LOG_INFO, "grid.stored", "post=%s period=%.7s version=%d rows=%zu", g->post,
                 j.period, r->version, g->n);
     return rc;
-}
-
-obs_status col_store_key_id(PGconn *c, const uint8_t fingerprint[32], int *key_id, obs_err *e)
-{
-    char hex[65];
-    obs_hex(fingerprint, 32, hex);
-    PGresult *r = NULL;
-    obs_status rc = obs_db_exec_prepared(c, SQL_KEY_ID, 1, (const char *[]){hex}, &r, e);
-    if (rc)
-        return rc;
-    if (PQntuples(r) < 1) {
-        PQclear(r);
-        return obs_fail(e, OBS_ERR_DB, "E_DB", "clé non enregistrée");
-    }
-    *key_id = (int)strtol(PQgetvalue(r, 0, 0), NULL, 10);
-    PQclear(r);
-    return OBS_OK;
 }

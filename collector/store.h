@@ -39,11 +39,19 @@ void col_store_set_hook(col_after_store_fn fn);
 /* Store g in one transaction (retried on serialization failures): replace the post-month's
  * rows with COPY, record the version and the audit entry, run the hook, COMMIT. A byte-for-
  * byte identical upload changes nothing and returns COL_UNCHANGED with the stored receipt.
- * Returns OBS_OK only after COMMIT succeeded. */
+ * Returns OBS_OK only after COMMIT succeeded. Refused, with nothing stored (OBS_ERR_CONFLICT):
+ * E_KEY_STALE when m->key_id is no longer the current key (a rotation committed: reload the
+ * keys, pseudonymise again and retry), E_PERIOD_PURGED when the month's year was purged. */
 obs_status col_store(PGconn *c, const col_grid *g, const col_upload_meta *m, col_receipt *r,
                      obs_err *e);
 
-/* Register the pseudonymisation key's fingerprint and return its id (`pseudonym_key`). */
-obs_status col_store_key_id(PGconn *c, const uint8_t fingerprint[32], int *key_id, obs_err *e);
+/* SQL: true when the month d (a date expression) belongs to a year whose microdata were
+ * purged, wholly or in part (docs/privacy.md, "Retention"): its indicators are frozen, and
+ * no upload or correction of it is taken any more (E_PERIOD_PURGED, COL_PURGED_MSG). */
+#define COL_SQL_FROZEN(d)                                                                     \
+    "EXISTS (SELECT 1 FROM retention_purge WHERE date_trunc('year', " d ") < before)"
+#define COL_PURGED_MSG                                                                        \
+    "les données détaillées de cette année ont été supprimées au terme de leur durée de "      \
+    "conservation : ses chiffres sont figés, elle ne peut plus être déposée ni corrigée"
 
 #endif

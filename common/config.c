@@ -119,6 +119,14 @@ obs_status obs_config_load(obs_config *c, obs_err *e)
     if ((rc = env_long("ISCGOBS_LOCK_MONTHS", 3, 0, 120, &n, e)))
         return rc;
     c->lock_months = (int)n;
+    if ((rc = env_long("ISCGOBS_RETENTION_MONTHS", 0, 0, 1200, &n, e)))
+        return rc;
+    if (n != 0 && n < 12 + c->lock_months)
+        return obs_fail(e, OBS_ERR_INPUT, "E_CONFIG",
+                        "ISCGOBS_RETENTION_MONTHS doit valoir 0 (pas de suppression) ou au moins "
+                        "12 + ISCGOBS_LOCK_MONTHS (%d) : une année n'est purgée qu'une fois close",
+                        12 + c->lock_months);
+    c->retention_months = (int)n;
     if ((rc = env_long("ISCGOBS_MAX_UPLOAD", 10485760, 1024, 1L << 30, &n, e)))
         return rc;
     c->max_upload = (size_t)n;

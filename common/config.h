@@ -15,6 +15,8 @@ typedef struct obs_config {
     char var_dir[1024];      /* ISCGOBS_VAR: where the embedded cluster and key live */
     int sdc_k;               /* ISCGOBS_SDC_K */
     int lock_months;         /* ISCGOBS_LOCK_MONTHS */
+    int retention_months;    /* ISCGOBS_RETENTION_MONTHS: the microdata of months older than
+                              * this are purged by a daily task of serve; 0 (default): never */
     size_t max_upload;       /* ISCGOBS_MAX_UPLOAD, bytes */
     int threads;             /* ISCGOBS_THREADS: HTTP worker threads */
     int refresh;             /* ISCGOBS_REFRESH: 1 "sync" (indicators refreshed inside each

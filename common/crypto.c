@@ -1,8 +1,6 @@
-/* crypto.c: OpenSSL EVP HMAC and digests, randomness, key files (see crypto.h). */
+/* crypto.c: OpenSSL EVP HMAC and digests, randomness, hex (see crypto.h). */
 #include "crypto.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -10,8 +8,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "buf.h"
 
@@ -121,70 +117,4 @@ obs_status obs_token_new(char out[65])
     obs_hex(raw, sizeof raw, out);
     obs_wipe(raw, sizeof raw);
     return OBS_OK;
-}
-
-obs_status obs_key_generate(const char *path, obs_err *e)
-{
-    uint8_t key[OBS_KEY_LEN];
-    if (obs_random(key, sizeof key))
-        return obs_fail(e, OBS_ERR_INTERNAL, "E_RANDOM", "générateur aléatoire indisponible");
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        obs_wipe(key, sizeof key);
-        if (errno == EEXIST)
-            return obs_fail(e, OBS_ERR_CONFLICT, "E_KEY_EXISTS",
-                            "le fichier de clé %s existe déjà : il n'est jamais écrasé", path);
-        return obs_fail(e, OBS_ERR_IO, "E_KEY_WRITE", "impossible de créer %s : %s", path,
-                        strerror(errno));
-    }
-    ssize_t w = write(fd, key, sizeof key);
-    obs_wipe(key, sizeof key);
-    int ok = w == (ssize_t)sizeof key && fsync(fd) == 0;
-    close(fd);
-    if (!ok) {
-        unlink(path);
-        return obs_fail(e, OBS_ERR_IO, "E_KEY_WRITE", "écriture de %s impossible", path);
-    }
-    return OBS_OK;
-}
-
-obs_status obs_key_load(const char *path, obs_key *k, obs_err *e)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return obs_fail(e, OBS_ERR_INPUT, "E_KEY_MISSING",
-                        "clé de pseudonymisation introuvable (%s) : créez-la avec `iscgobs keygen`",
-                        path);
-    struct stat st;
-    obs_status rc = OBS_OK;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = obs_fail(e, OBS_ERR_INPUT, "E_KEY_MISSING", "%s n'est pas un fichier", path);
-    } else if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-        rc = obs_fail(e, OBS_ERR_INPUT, "E_KEY_PERMISSIONS",
-                      "la clé %s est accessible à d'autres utilisateurs (mode %03o) : "
-                      "refus de démarrer ; corrigez avec chmod 600",
-                      path, (unsigned)(st.st_mode & 0777));
-    } else {
-        uint8_t extra;
-        ssize_t n = read(fd, k->secret, OBS_KEY_LEN);
-        if (n != OBS_KEY_LEN || read(fd, &extra, 1) != 0)
-            rc = obs_fail(e, OBS_ERR_INPUT, "E_KEY_FORMAT",
-                          "la clé %s doit contenir exactement 32 octets", path);
-    }
-    close(fd);
-    if (rc) {
-        obs_key_wipe(k);
-        return rc;
-    }
-    uint8_t tagged[15 + OBS_KEY_LEN];
-    memcpy(tagged, "iscgobs-key-id|", 15);
-    memcpy(tagged + 15, k->secret, OBS_KEY_LEN);
-    obs_sha256(tagged, sizeof tagged, k->fingerprint);
-    obs_wipe(tagged, sizeof tagged);
-    return OBS_OK;
-}
-
-void obs_key_wipe(obs_key *k)
-{
-    obs_wipe(k, sizeof *k);
 }

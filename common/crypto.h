@@ -1,5 +1,5 @@
 /* crypto.h: OpenSSL wrappers: keyed HMAC-SHA256 with context reuse, SHA-256, random bytes,
- * constant-time comparison, hex, and the pseudonymisation key file.
+ * constant-time comparison, hex; the pseudonymisation key (its file: keyring.h).
  */
 #ifndef OBS_CRYPTO_H
 #define OBS_CRYPTO_H
@@ -16,16 +16,6 @@ typedef struct obs_key {
     uint8_t secret[OBS_KEY_LEN];
     uint8_t fingerprint[32]; /* SHA-256("iscgobs-key-id|" + secret): names the key, reveals nothing */
 } obs_key;
-
-/* Create a new key file with mode 0600 (never overwrites: OBS_ERR_CONFLICT when it exists). */
-obs_status obs_key_generate(const char *path, obs_err *e);
-
-/* Read the key file. Refused (OBS_ERR_INPUT, E_KEY_PERMISSIONS) when the file is readable or
- * writable by group or others, or missing (E_KEY_MISSING), or not exactly 32 bytes. */
-obs_status obs_key_load(const char *path, obs_key *k, obs_err *e);
-
-/* Wipe a key from memory. */
-void obs_key_wipe(obs_key *k);
 
 /* An HMAC-SHA256 context bound to one key, reused for many messages (one per request). */
 typedef struct obs_hmac obs_hmac;

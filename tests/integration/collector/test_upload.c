@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "harness.h"
+#include "keyring.h"
 #include "pseudonym.h"
 #include "ref.h"
 
@@ -646,6 +647,70 @@ static void test_key_permissions(void **state)
     assert_int_equal(it_cli(&other, out, sizeof out, (const char *[]){"serve", NULL}), 1);
 }
 
+/* Issue 12: a key rotation while the server runs keeps one person one person, the old key
+ * file no longer matches any stored pseudonym, the new file (the whole chain) does, and
+ * `key list` shows the keys without their material. */
+static void test_key_rotation(void **state)
+{
+    (void)state;
+    const char *g6 = HEADER "2026-06-02;Rotation Personne;;F;;VICTIME;BPF;NON;VIOL_CONJ;;BUREAU;\n";
+    const char *g7 = HEADER "2026-07-02;rotation-personne;;F;;VICTIME;BPF;NON;VIOL_CONJ;;BUREAU;\n";
+    it_resp r;
+    put(POST93, "2026-06", tok_admin, "text/csv", g6, strlen(g6), &r);
+    assert_true(r.status == 200 || r.status == 201);
+    it_resp_free(&r);
+    obs_keyring old;
+    obs_err e;
+    assert_int_equal(obs_keyring_load(S.key_path, &old, &e), OBS_OK);
+    char out[4096];
+    assert_int_equal(it_cli(&S, out, sizeof out, (const char *[]){"key", "rotate", NULL}), 0);
+    put(POST93, "2026-07", tok_admin, "text/csv", g7, strlen(g7), &r); /* the server reloads */
+    assert_true(r.status == 200 || r.status == 201);
+    it_resp_free(&r);
+    PGconn *c = it_db(&S);
+    assert_int_equal(it_sql_long(c, "SELECT count(DISTINCT person) FROM contact WHERE post = "
+                                    "'ISCG-093-01' AND period IN ('2026-06-01', '2026-07-01')"), 1);
+    assert_int_equal(it_sql_long(c, "SELECT count(*) FROM contact WHERE key_id <>"
+                                    " (SELECT id FROM pseudonym_key WHERE retired_at IS NULL)"), 0);
+    obs_keyring now;
+    assert_int_equal(obs_keyring_load(S.key_path, &now, &e), OBS_OK);
+    assert_int_equal(now.n, old.n + 1);
+    uint8_t p_old[16], p_new[16];
+    char hex[33], sql[200];
+    assert_int_equal(col_pseudonym_chain(&old, POST93, "rotation personne", p_old), OBS_OK);
+    assert_int_equal(col_pseudonym_chain(&now, POST93, "rotation personne", p_new), OBS_OK);
+    obs_hex(p_old, 16, hex);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM contact WHERE person = '\\x%s'", hex);
+    assert_int_equal(it_sql_long(c, sql), 0);
+    obs_hex(p_new, 16, hex);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM contact WHERE person = '\\x%s'", hex);
+    assert_int_equal(it_sql_long(c, sql), 2);
+    assert_int_equal(it_sql_long(c, "SELECT count(*) FROM audit_log WHERE action = 'key.rotate'"), 1);
+    assert_int_equal(it_cli(&S, out, sizeof out, (const char *[]){"key", "list", NULL}), 0);
+    assert_non_null(strstr(out, "courante"));
+    assert_non_null(strstr(out, "retirée"));
+    for (size_t i = 0; i < now.n; i++) {
+        char secret[65];
+        obs_hex(now.keys[i].secret, 32, secret);
+        assert_null(strstr(out, secret));
+    }
+    /* an old copy of the key file is refused by serve */
+    it_server other = S;
+    snprintf(other.key_path, sizeof other.key_path, "%s/old.key", S.dir);
+    remove(other.key_path);
+    FILE *f = fopen(other.key_path, "wb");
+    assert_non_null(f);
+    for (size_t i = 0; i < old.n; i++)
+        assert_int_equal(fwrite(old.keys[i].secret, 1, 32, f), 32);
+    fclose(f);
+    chmod(other.key_path, 0600);
+    assert_int_equal(it_cli(&other, out, sizeof out, (const char *[]){"serve", NULL}), 1);
+    remove(other.key_path);
+    obs_keyring_wipe(&old);
+    obs_keyring_wipe(&now);
+    PQfinish(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -656,6 +721,7 @@ int main(void)
         cmocka_unit_test(test_stored_row),
         cmocka_unit_test(test_database_unavailable),
         cmocka_unit_test(test_key_permissions),
+        cmocka_unit_test(test_key_rotation),
     };
     int failed = cmocka_run_group_tests_name("integration_upload", tests, setup, teardown);
     return failed || it_stop_failures;

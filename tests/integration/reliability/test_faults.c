@@ -31,6 +31,7 @@
 #include "aggregate.h"
 #include "config.h"
 #include "crypto.h"
+#include "keys.h"
 #include "db.h"
 #include "harness.h"
 #include "http.h"
@@ -226,22 +227,16 @@ static int setup(void **state)
     obs_err e;
     obs_err_clear(&e);
     obs_config cfg;
-    obs_key key;
-    int key_id = 0;
-    if (obs_config_load(&cfg, &e) || ref_init(&e) || exp_dsd_init(&e) ||
-        obs_key_load(cfg.key_file, &key, &e)) {
+    if (obs_config_load(&cfg, &e) || ref_init(&e) || exp_dsd_init(&e)) {
         fprintf(stderr, "setup: %s %s\n", e.code, e.msg);
         return -1;
     }
     xmlInitParser();
     PGconn *c = obs_db_conn(&e);
-    if (c == NULL || obs_db_ready(c, &e) || col_store_key_id(c, key.fingerprint, &key_id, &e)) {
+    if (c == NULL || obs_db_ready(c, &e) || col_keys_setup(c, cfg.key_file, &e)) {
         fprintf(stderr, "setup: %s %s\n", e.code, e.msg);
-        obs_key_wipe(&key);
         return -1;
     }
-    col_grids_setup(&key, key_id);
-    obs_key_wipe(&key);
     col_store_set_hook(after_store);
     cli_add_routes();
     if (obs_http_start(&cfg, &e)) {
@@ -258,7 +253,7 @@ static int teardown(void **state)
 {
     (void)state;
     obs_http_stop(5);
-    col_grids_teardown();
+    col_keys_teardown();
     obs_db_disconnect();
     PQfinish(db);
     return 0;

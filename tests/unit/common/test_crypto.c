@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "crypto.h"
+#include "keyring.h"
 #include "pseudonym.h"
 #include "ref.h"
 
