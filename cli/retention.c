@@ -1,13 +1,13 @@
 /* retention.c: `iscgobs retention purge --before YYYY-MM [--batch N]`: deletes the
  * microdata (contact rows) of the months before, keeps the indicators and publications
  * (collector/retention.h; docs/privacy.md, "Retention"). */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "admin.h"
 #include "db.h"
+#include "period.h"
 #include "retention.h"
 
 static void usage(FILE *out)
@@ -21,19 +21,6 @@ static void usage(FILE *out)
             "Relancée après une interruption, la commande termine la suppression.\n");
 }
 
-/* "YYYY-MM" with a month 01..12 and a year 2000..2999. */
-static int parse_month(const char *s, int *y, int *m)
-{
-    if (s == NULL || strlen(s) != 7 || s[4] != '-')
-        return 0;
-    for (int i = 0; i < 7; i++)
-        if (i != 4 && !isdigit((unsigned char)s[i]))
-            return 0;
-    *y = atoi(s);
-    *m = atoi(s + 5);
-    return *y >= 2000 && *y <= 2999 && *m >= 1 && *m <= 12;
-}
-
 int cli_cmd_retention(int argc, char **argv)
 {
     if (obs_arg_flag(argc, argv, 1, "--help")) {
@@ -42,9 +29,9 @@ int cli_cmd_retention(int argc, char **argv)
     }
     const char *before = obs_arg_value(argc, argv, 2, "--before");
     const char *batch_s = obs_arg_value(argc, argv, 2, "--batch");
-    int y, m;
+    agg_period p;
     long batch = batch_s ? strtol(batch_s, NULL, 10) : 5000;
-    if (argc < 2 || strcmp(argv[1], "purge") != 0 || !parse_month(before, &y, &m) || batch < 1 ||
+    if (argc < 2 || strcmp(argv[1], "purge") != 0 || before == NULL || agg_period_parse(before, &p) || p.freq != 'M' || batch < 1 ||
         batch > 1000000) {
         usage(stderr);
         return 2;
@@ -55,7 +42,7 @@ int cli_cmd_retention(int argc, char **argv)
     if (c == NULL)
         return obs_arg_fail(&e);
     col_purge out;
-    int st = obs_db_ready(c, &e) || col_retention_purge(c, y, m, "cli", (int)batch, &out, &e)
+    int st = obs_db_ready(c, &e) || col_retention_purge(c, p.year, p.sub, "cli", (int)batch, &out, &e)
                  ? obs_arg_fail(&e)
                  : 0;
     if (st == 0)
