@@ -34,6 +34,12 @@ static const char SQL_YEARS[] =
     "SELECT coalesce(min(extract(year FROM period)), 0)::int,"
     "       coalesce(max(extract(year FROM period)), -1)::int FROM grid";
 
+/* The first year whose microdata are whole: the years before keep their stored indicators
+ * (frozen by a retention purge, collector/retention.h); 0 when nothing was purged. */
+static const char SQL_FIRST_OPEN[] =
+    "SELECT coalesce(extract(year FROM max(before) + interval '11 months')::int, 0)"
+    " FROM retention_purge";
+
 static const char SQL_DELETE_ALL[] = "DELETE FROM indicator";
 static const char SQL_DELETE_WINDOW_ALL[] = "DELETE FROM agg_window";
 static const char SQL_DELETE[] =
@@ -119,8 +125,12 @@ static obs_status recompute_tx(PGconn *c, void *arg, obs_err *e)
     if (rc == OBS_OK)
         rc = obs_db_run(c, SQL_NO_SORT, e);
     int all = j->from_year == 0 && j->to_year == 0;
-    int y0 = j->from_year, y1 = j->to_year;
+    int y0 = j->from_year, y1 = j->to_year, open = 0;
     PGresult *r = NULL;
+    if (rc == OBS_OK && (rc = obs_db_exec(c, SQL_FIRST_OPEN, 0, NULL, &r, e)) == OBS_OK) {
+        open = (int)strtol(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+    }
     if (rc == OBS_OK && all) {
         rc = obs_db_exec(c, SQL_YEARS, 0, NULL, &r, e);
         if (rc == OBS_OK) {
@@ -128,8 +138,12 @@ static obs_status recompute_tx(PGconn *c, void *arg, obs_err *e)
             y1 = (int)strtol(PQgetvalue(r, 0, 1), NULL, 10);
             PQclear(r);
         }
-        if (rc == OBS_OK)
-            rc = obs_db_run(c, SQL_DELETE_ALL, e);
+        all = open == 0; /* with frozen years: only the open years, as a range */
+    }
+    if (y0 < open)
+        y0 = open;
+    if (rc == OBS_OK && all) {
+        rc = obs_db_run(c, SQL_DELETE_ALL, e);
         if (rc == OBS_OK)
             rc = obs_db_run(c, SQL_DELETE_WINDOW_ALL, e);
         if (rc == OBS_OK)

@@ -4,10 +4,15 @@
 -- $1 post code or NULL; $2, $3 the periods kept, [from, to) on their first day; $4 text[]
 -- period codes kept, or NULL; $5 ISCGOBS_LOCK_MONTHS.
 -- A cell exists for every post-period with at least one grid.
+-- After a retention purge (011_retention.sql), a person of contact_before was first seen
+-- before the horizon; rows of purged months not yet deleted by the batches are ignored.
 WITH
 f AS (
     SELECT post, person, min(period) AS first
-    FROM contact
+    FROM (SELECT post, person, period FROM contact
+          WHERE period >= coalesce((SELECT max(before) FROM retention_purge), '-infinity')
+          UNION ALL
+          SELECT post, person, '-infinity'::date FROM contact_before) x
     WHERE $1::text IS NULL OR post = $1::text
     GROUP BY post, person
 ),
