@@ -27,8 +27,14 @@ obs_status agg_refresh_post_month(PGconn *c, const char *post, const char *perio
  * contacts, grids and post register; blocks uploads meanwhile. */
 obs_status agg_recompute(PGconn *c, int from_year, int to_year, obs_err *e);
 
+/* The first year whose microdata are whole into *year: the years before it were frozen by a
+ * retention purge (collector/retention.h) and keep their stored indicators; 0 when nothing
+ * was purged. */
+obs_status agg_first_open_year(PGconn *c, int *year, obs_err *e);
+
 /* Recompute the post-describing measures (NB_POSTES_ACTIFS, NB_GRILLES, TAUX_*) of every
- * post and period after the post register changed (post add / import), in one transaction. */
+ * post and period after the post register changed (post add / import), in one transaction;
+ * the years frozen by a retention purge keep theirs. */
 obs_status agg_refresh_register(PGconn *c, obs_err *e);
 
 /* `iscgobs aggregate [--from P --to P] [--post CODE --month YYYY-MM] [--timing]`. */

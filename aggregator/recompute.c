@@ -127,10 +127,8 @@ static obs_status recompute_tx(PGconn *c, void *arg, obs_err *e)
     int all = j->from_year == 0 && j->to_year == 0;
     int y0 = j->from_year, y1 = j->to_year, open = 0;
     PGresult *r = NULL;
-    if (rc == OBS_OK && (rc = obs_db_exec(c, SQL_FIRST_OPEN, 0, NULL, &r, e)) == OBS_OK) {
-        open = (int)strtol(PQgetvalue(r, 0, 0), NULL, 10);
-        PQclear(r);
-    }
+    if (rc == OBS_OK)
+        rc = agg_first_open_year(c, &open, e);
     if (rc == OBS_OK && all) {
         rc = obs_db_exec(c, SQL_YEARS, 0, NULL, &r, e);
         if (rc == OBS_OK) {
@@ -174,6 +172,17 @@ static obs_status recompute_tx(PGconn *c, void *arg, obs_err *e)
         rc = obs_db_exec(c, SQL_AREAS_N, 2, range, NULL, e);
     if (rc == OBS_OK)
         rc = obs_db_exec(c, SQL_GEN_BUMP, 2, (const char *[]){ys0, ys1}, NULL, e);
+    return rc;
+}
+
+obs_status agg_first_open_year(PGconn *c, int *year, obs_err *e)
+{
+    PGresult *r = NULL;
+    obs_status rc = obs_db_exec(c, SQL_FIRST_OPEN, 0, NULL, &r, e);
+    if (rc == OBS_OK) {
+        *year = (int)strtol(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+    }
     return rc;
 }
 

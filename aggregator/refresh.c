@@ -259,7 +259,13 @@ static obs_status register_tx(PGconn *c, void *arg, obs_err *e)
     obs_status rc = prepare(c, e);
     if (rc == OBS_OK)
         rc = obs_db_run(c, SQL_LOCK_EXCL, e);
-    scope s = {"cells_register.sql", MEASURES_REGISTER, NULL, "-infinity", "infinity", NULL};
+    int open = 0;
+    if (rc == OBS_OK)
+        rc = agg_first_open_year(c, &open, e);
+    char from[24] = "-infinity";
+    if (open > 0)
+        snprintf(from, sizeof from, "%04d-01-01", open);
+    scope s = {"cells_register.sql", MEASURES_REGISTER, NULL, from, "infinity", NULL};
     if (rc == OBS_OK)
         rc = step(c, &s, 0, e);
     if (rc == OBS_OK)

@@ -6,8 +6,8 @@
  * whoever holds both test guessed references against the pseudonyms, so the key is kept
  * apart (offline copy, see docs/privacy.md) and the manifest names it by fingerprint.
  * `restore` checks the manifest, refuses a database that is not empty, runs `pg_restore` in
- * one transaction, then checks the schema version and that the configured key is one of the
- * backup's. */
+ * one transaction, then checks the schema version and that `serve` will accept the
+ * configured key file (collector/keys.h). */
 #include <errno.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -21,9 +21,10 @@
 #include "admin.h"
 #include "config.h"
 #include "crypto.h"
-#include "keyring.h"
 #include "db.h"
 #include "embed.h"
+#include "keyring.h"
+#include "keys.h"
 
 #define MANIFEST_HEAD "iscgobs-backup 1"
 static const char DUMP_NAME[] = "database.dump";
@@ -164,9 +165,8 @@ int cli_cmd_backup(int argc, char **argv)
     return 0;
 }
 
-/* Check every `file` line of the manifest; fills version and the key lines. */
-static obs_status check_manifest(const char *dir, char *version, size_t vcap, char *keys, size_t kcap,
-                                 obs_err *e)
+/* Check every `file` line of the manifest; fills version. */
+static obs_status check_manifest(const char *dir, char *version, size_t vcap, obs_err *e)
 {
     char path[4200], line[512];
     snprintf(path, sizeof path, "%s/manifest.txt", dir);
@@ -177,16 +177,11 @@ static obs_status check_manifest(const char *dir, char *version, size_t vcap, ch
                         ? OBS_OK
                         : obs_fail(e, OBS_ERR_INPUT, "E_BACKUP_MANIFEST", "ce n'est pas une sauvegarde iscgobs : %s", dir);
     int files = 0;
-    keys[0] = '\0';
     while (rc == OBS_OK && fgets(line, sizeof line, f)) {
         char want[65], name[256], hex[65];
         long long size = 0, got = 0;
         if (sscanf(line, "schema_version %31s", version) == 1 && vcap >= 32)
             continue;
-        if (strncmp(line, "key-kept-apart ", 15) == 0) {
-            strncat(keys, line + 15, kcap - strlen(keys) - 1);
-            continue;
-        }
         if (sscanf(line, "file %64s %lld %255s", want, &size, name) != 3)
             continue;
         if (strchr(name, '/')) {
@@ -205,6 +200,29 @@ static obs_status check_manifest(const char *dir, char *version, size_t vcap, ch
     return rc;
 }
 
+/* After a restore: would `serve` accept the configured key file with these pseudonyms? The
+ * same check as serve's (collector/keys.h), said as a warning: the operator puts back the
+ * key file kept apart, the one written by the backup's last rotation or a later one. */
+static void check_key_file(PGconn *c)
+{
+    obs_keyring *ring = malloc(sizeof *ring);
+    obs_err e;
+    obs_err_clear(&e);
+    int id = 0, pending = 0;
+    if (ring == NULL)
+        return;
+    if (obs_keyring_load(obs_config_get()->key_file, ring, &e) != OBS_OK)
+        fprintf(stderr, "attention : fichier de clés %s illisible (%s) : remettez sa copie "
+                        "conservée à part avant `serve` [%s]\n", obs_config_get()->key_file, e.msg, e.code);
+    else if (col_keys_check(c, ring, &id, &pending, &e) != OBS_OK)
+        fprintf(stderr, "attention : %s [%s]\n", e.msg, e.code);
+    else if (pending)
+        fprintf(stderr, "attention : le fichier de clés a une clé de plus que la sauvegarde : "
+                        "`iscgobs key rotate` achèvera la rotation avant `serve`\n");
+    obs_keyring_wipe(ring);
+    free(ring);
+}
+
 int cli_cmd_restore(int argc, char **argv)
 {
     if (argc < 2 || argv[1][0] == '-' || obs_arg_flag(argc, argv, 1, "--help")) {
@@ -216,8 +234,8 @@ int cli_cmd_restore(int argc, char **argv)
     const char *dir = argv[1];
     obs_err e;
     obs_err_clear(&e);
-    char version[32] = "0", keys[2048], objects[32];
-    if (check_manifest(dir, version, sizeof version, keys, sizeof keys, &e))
+    char version[32] = "0", objects[32];
+    if (check_manifest(dir, version, sizeof version, &e))
         return obs_arg_fail(&e);
     PGconn *c = cli_connect(&e);
     if (c == NULL)
@@ -239,23 +257,11 @@ int cli_cmd_restore(int argc, char **argv)
     obs_err_clear(&ready);
     if (rc == OBS_OK && obs_db_ready(c, &ready))
         fprintf(stderr, "attention : %s ; lancez `iscgobs db migrate` [%s]\n", ready.msg, ready.code);
+    if (rc == OBS_OK)
+        check_key_file(c);
     obs_db_close(c);
     if (rc)
         return obs_arg_fail(&e);
-    obs_key key;
-    obs_err kerr;
-    obs_err_clear(&kerr);
-    if (obs_key_load(obs_config_get()->key_file, &key, &kerr) == OBS_OK) {
-        char fp[65];
-        obs_hex(key.fingerprint, sizeof key.fingerprint, fp);
-        obs_key_wipe(&key);
-        if (keys[0] && strstr(keys, fp) == NULL)
-            fprintf(stderr, "attention : la clé %s n'est pas celle de la sauvegarde\n",
-                    obs_config_get()->key_file);
-    } else {
-        fprintf(stderr, "attention : clé de pseudonymisation absente (%s) : remettez sa copie "
-                        "conservée à part avant `serve`\n", obs_config_get()->key_file);
-    }
     fprintf(stderr, "sauvegarde restaurée (schéma version %s)\n", version);
     return 0;
 }
