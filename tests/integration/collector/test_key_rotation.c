@@ -1,0 +1,206 @@
+/* test_key_rotation.c: key rotation keeps the counts (docs/privacy.md, "Key rotation"), real
+ * servers and PostgreSQL. One demonstration year is uploaded twice, into two databases with
+ * keys of their own: once plainly; once with `iscgobs key rotate` between the two halves of
+ * the year, and again while the second half is being uploaded over concurrent connections.
+ * The stored indicators of the two databases are then equal row for row (each person still
+ * counted once, not new again), no upload was lost (every grid with exactly its rows, every
+ * contact on the current key), and the oldest key file of the rotated database matches no
+ * stored pseudonym. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "keyring.h"
+#include "ops_it.h"
+#include "pseudonym.h"
+
+static it_server A, B; /* A: no rotation; B: two rotations */
+static char tok_a[80], tok_b[80];
+static char demo[700], later[700];
+
+static const char IND[] = "(SELECT area, period, mesure, sexe, age, statut, origine, problematique,"
+                          " partenaire, mode, lvl, freq, pstart, num, den, value, nposts, obs_status"
+                          " FROM indicator)";
+
+static int second_half(int m)
+{
+    return m >= 7;
+}
+
+static int upload(const it_server *s, const char *tok, const char *dir)
+{
+    return it_cli(s, NULL, 0, (const char *const[]){"upload", dir, "--url", s->base, "--token", tok,
+                                                    "--jobs", "4", NULL});
+}
+
+static void start(it_server *s, const char *name, char *tok, const char *csv)
+{
+    it_setup(s, name);
+    it_user_add(s, "admin", NULL, tok);
+    assert_int_equal(it_cli(s, NULL, 0, (const char *const[]){"post", "import", csv, NULL}), 0);
+    it_start(s, NULL);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char ys[16], csv[760];
+    snprintf(ys, sizeof ys, "%d", tm.tm_year + 1900 - 1);
+    it_setup(&A, "it_rotation_plain");
+    snprintf(demo, sizeof demo, "%s/demo", A.dir);
+    snprintf(later, sizeof later, "%s/later", A.dir);
+    snprintf(csv, sizeof csv, "%s/posts.csv", demo);
+    assert_int_equal(it_cli(&A, NULL, 0, (const char *const[]){"demo", "--out", demo, "--posts", "8",
+                                                               "--year", ys, "--seed", "3", NULL}), 0);
+    start(&A, "it_rotation_plain", tok_a, csv);
+    start(&B, "it_rotation", tok_b, csv);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    it_stop_checked(&A);
+    it_stop_checked(&B);
+    return 0;
+}
+
+/* A person of the first half as folded (grid-format.md section 5): the first reference of
+ * a CSV grid made of ASCII letters and single spaces, lower-cased, with its post. */
+static void simple_reference(char post[32], char ref[128])
+{
+    char grids[760], line[1024];
+    snprintf(grids, sizeof grids, "%s/grids", demo);
+    DIR *d = opendir(grids);
+    assert_non_null(d);
+    struct dirent *de;
+    ref[0] = '\0';
+    while (!ref[0] && (de = readdir(d)) != NULL) {
+        size_t n = strlen(de->d_name);
+        if (n < 5 || strcmp(de->d_name + n - 4, ".csv") != 0)
+            continue;
+        char path[1100];
+        snprintf(path, sizeof path, "%s/%s", grids, de->d_name);
+        FILE *f = fopen(path, "r");
+        assert_non_null(f);
+        while (!ref[0] && fgets(line, sizeof line, f)) {
+            char *p = strchr(line, ';'), *q = p ? strchr(p + 1, ';') : NULL;
+            if (q == NULL || q - p < 4 || q - p > 100 || strstr(p, "  ") || p[1] == ' ' || q[-1] == ' ')
+                continue;
+            int ok = 1;
+            for (char *c = p + 1; c < q && ok; c++)
+                ok = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || *c == ' ';
+            if (!ok || strncmp(line, "date_contact", 12) == 0)
+                continue;
+            size_t k = 0;
+            for (char *c = p + 1; c < q; c++)
+                ref[k++] = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+            ref[k] = '\0';
+            snprintf(post, 32, "%.*s", (int)(strchr(de->d_name, '_') - de->d_name), de->d_name);
+        }
+        fclose(f);
+    }
+    closedir(d);
+    assert_true(ref[0] != '\0');
+}
+
+/* How many contact rows hold the pseudonym of (post, ref) under the key chain ring. */
+static long stored_as(PGconn *c, const obs_keyring *ring, const char *post, const char *ref)
+{
+    uint8_t p[16];
+    char hex[33], sql[200];
+    assert_int_equal(col_pseudonym_chain(ring, post, ref, p), OBS_OK);
+    obs_hex(p, 16, hex);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM contact WHERE person = '\\x%s'", hex);
+    return it_sql_long(c, sql);
+}
+
+static void test_rotation_keeps_the_counts(void **state)
+{
+    (void)state;
+    PGconn *b = it_db(&B);
+    /* A: the whole year, no rotation */
+    assert_int_equal(upload(&A, tok_a, demo), 0);
+    /* B: the first half, a rotation, the second half with a rotation during it */
+    assert_true(ops_move_grids(demo, later, second_half) > 0);
+    char cmd[1600]; /* the simulated reception dates go with the second half too */
+    snprintf(cmd, sizeof cmd, "cp '%s/manifest.csv' '%s/'", demo, later);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(upload(&B, tok_b, demo), 0);
+    obs_keyring first;
+    obs_err e;
+    assert_int_equal(obs_keyring_load(B.key_path, &first, &e), OBS_OK);
+    assert_int_equal(it_cli(&B, NULL, 0, (const char *const[]){"key", "rotate", NULL}), 0);
+    long grids0 = it_sql_long(b, "SELECT count(*) FROM grid");
+    pid_t up = fork();
+    if (up == 0)
+        _exit(upload(&B, tok_b, later));
+    for (int i = 0; i < 600 && it_sql_long(b, "SELECT count(*) FROM grid") < grids0 + 4; i++)
+        usleep(20000);
+    assert_int_equal(it_cli(&B, NULL, 0, (const char *const[]){"key", "rotate", NULL}), 0);
+    long during = it_sql_long(b, "SELECT count(*) FROM grid");
+    int st = 0;
+    waitpid(up, &st, 0);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    long total = it_sql_long(b, "SELECT count(*) FROM grid");
+    print_message("grids: %ld before the second rotation, %ld when it ended, %ld in all\n", grids0,
+                  during, total);
+    /* nothing lost: every grid whole, on the current key, both rotations audited */
+    PGconn *a = it_db(&A);
+    assert_int_equal(total, it_sql_long(a, "SELECT count(*) FROM grid"));
+    assert_int_equal(it_sql_long(b, "SELECT count(*) FROM contact"),
+                     it_sql_long(a, "SELECT count(*) FROM contact"));
+    assert_int_equal(it_sql_long(b, "SELECT count(*) FROM grid g WHERE rows <> (SELECT count(*)"
+                                    " FROM contact c WHERE c.post = g.post AND c.period = g.period)"), 0);
+    assert_int_equal(it_sql_long(b, "SELECT count(*) FROM contact WHERE key_id <>"
+                                    " (SELECT id FROM pseudonym_key WHERE retired_at IS NULL)"), 0);
+    assert_int_equal(it_sql_long(b, "SELECT count(*) FROM audit_log WHERE action = 'key.rotate'"), 2);
+    /* the same indicators, row for row, as without rotation */
+    char da[80], db[80];
+    ops_table_digest(a, IND, NULL, da, sizeof da);
+    ops_table_digest(b, IND, NULL, db, sizeof db);
+    assert_string_equal(da, db);
+    assert_int_equal(it_cli(&B, NULL, 0, (const char *const[]){"aggregate", NULL}), 0);
+    ops_table_digest(b, IND, NULL, db, sizeof db);
+    assert_string_equal(da, db);
+    /* the persons too: as many distinct per post as without rotation */
+    static const char PERSONS[] = "SELECT count(*) FROM (SELECT DISTINCT post, person FROM contact) t";
+    assert_int_equal(it_sql_long(b, PERSONS), it_sql_long(a, PERSONS));
+    /* the first key file, with every reference of the year, matches no stored pseudonym:
+     * its pseudonyms are those of the file's chain, none of which is stored any more */
+    obs_keyring now;
+    assert_int_equal(obs_keyring_load(B.key_path, &now, &e), OBS_OK);
+    assert_int_equal(now.n, first.n + 2);
+    char post[32], ref[128];
+    simple_reference(post, ref);
+    assert_int_equal(stored_as(b, &first, post, ref), 0);
+    assert_true(stored_as(b, &now, post, ref) >= 1);
+    print_message("indicators %s in both databases\n", da);
+    obs_keyring_wipe(&first);
+    obs_keyring_wipe(&now);
+    PQfinish(a);
+    PQfinish(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rotation_keeps_the_counts),
+    };
+    int failed = cmocka_run_group_tests_name("integration_key_rotation", tests, setup, teardown);
+    return failed || it_stop_failures;
+}
