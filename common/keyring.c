@@ -134,6 +134,10 @@ obs_status obs_keyring_append(const char *path, obs_keyring *ring, obs_err *e)
     if (obs_random(k->secret, OBS_KEY_LEN))
         return obs_fail(e, OBS_ERR_INTERNAL, "E_RANDOM", "générateur aléatoire indisponible");
     fingerprint(k);
+    struct stat old; /* the new file keeps the owner, group and mode of the one it replaces */
+    if (stat(path, &old) != 0)
+        return obs_fail(e, OBS_ERR_IO, "E_KEY_WRITE", "fichier de clé %s illisible : %s", path,
+                        strerror(errno));
     uint8_t raw[OBS_KEYRING_MAX * OBS_KEY_LEN];
     size_t n = ring->n + 1;
     for (size_t i = 0; i < n; i++)
@@ -143,6 +147,13 @@ obs_status obs_keyring_append(const char *path, obs_keyring *ring, obs_err *e)
     unlink(tmp); /* a rotation interrupted before its rename left it: never used */
     obs_status rc = write_new(tmp, raw, n * OBS_KEY_LEN, e);
     obs_wipe(raw, sizeof raw);
+    if (rc == OBS_OK && (chown(tmp, old.st_uid, old.st_gid) != 0 ||
+                         chmod(tmp, old.st_mode & (S_IRUSR | S_IWUSR)) != 0)) {
+        unlink(tmp);
+        rc = obs_fail(e, OBS_ERR_IO, "E_KEY_WRITE",
+                      "le nouveau fichier de clé ne peut pas garder le propriétaire et les droits "
+                      "de %s : %s", path, strerror(errno));
+    }
     if (rc == OBS_OK && rename(tmp, path) != 0) {
         unlink(tmp);
         rc = obs_fail(e, OBS_ERR_IO, "E_KEY_WRITE", "remplacement de %s impossible : %s", path,

@@ -33,8 +33,8 @@ obs_status obs_keyring_load(const char *path, obs_keyring *ring, obs_err *e);
 obs_status obs_key_load(const char *path, obs_key *k, obs_err *e);
 
 /* Append a new random key to the file's chain (loaded in ring, which gets the new key): the
- * whole chain is written to PATH.new with mode 0600, fsync'd, renamed over PATH, and the
- * folder fsync'd. OBS_ERR_CONFLICT (E_KEYRING_FULL) when the chain is full, OBS_ERR_IO. */
+ * whole chain is written to PATH.new, given the owner, group and mode (0600 or 0400) of
+ * PATH, fsync'd, renamed over PATH, and the folder fsync'd. OBS_ERR_CONFLICT (E_KEYRING_FULL) when the chain is full, OBS_ERR_IO. */
 obs_status obs_keyring_append(const char *path, obs_keyring *ring, obs_err *e);
 
 /* The first 16 hex digits of a fingerprint, for messages and `iscgobs key list`. */
