@@ -7,12 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "aggregate.h"
 #include "args.h"
 #include "buf.h"
 #include "config.h"
+#include "date.h"
 #include "db.h"
 #include "log.h"
 #include "filter.h"
@@ -204,13 +204,6 @@ static obs_status one_tx(PGconn *c, void *arg, obs_err *e)
     return agg_refresh_post_month(c, j->post, j->period, e);
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -246,7 +239,7 @@ int agg_cmd_aggregate(int argc, char **argv)
     PGconn *c = obs_db_conn(&e);
     if (c == NULL || obs_db_ready(c, &e))
         return obs_arg_fail(&e);
-    double t0 = now_ms();
+    double t0 = obs_now_ms();
     obs_status rc;
     if (post) {
         one_job j = {.post = post};
@@ -260,7 +253,7 @@ int agg_cmd_aggregate(int argc, char **argv)
             y0 = 2000;
         rc = agg_recompute(c, y0, y1, &e);
     }
-    double ms = now_ms() - t0;
+    double ms = obs_now_ms() - t0;
     obs_db_disconnect();
     if (rc)
         return obs_arg_fail(&e);

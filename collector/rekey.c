@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "audit.h"
 #include "buf.h"
+#include "date.h"
 #include "db.h"
 #include "keys.h"
 #include "log.h"
@@ -171,13 +171,6 @@ static obs_status rotate_tx(PGconn *c, void *arg, obs_err *e)
     return obs_audit_append(c, j->actor, "key.rotate", target, "ok", detail, e);
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 obs_status col_key_rotate(PGconn *c, const char *key_file, const char *actor, col_rotation *out,
                           obs_err *e)
 {
@@ -194,9 +187,9 @@ obs_status col_key_rotate(PGconn *c, const char *key_file, const char *actor, co
         rc = obs_keyring_append(key_file, ring, e);
     if (rc == OBS_OK) {
         rotate_job j = {ring, actor, out};
-        double t0 = now_ms();
+        double t0 = obs_now_ms();
         rc = obs_db_tx(c, rotate_tx, &j, e);
-        out->ms = now_ms() - t0;
+        out->ms = obs_now_ms() - t0;
     }
     if (rc == OBS_OK)
         obs_log(OBS_LOG_INFO, "key.rotate", "from=%d to=%d persons=%lld rows=%lld ms=%.0f",

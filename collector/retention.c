@@ -3,6 +3,7 @@
 #include "retention.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ static const char SQL_FINISH[] =
     " WHERE before = $1::date";
 static const char *const SQL_VACUUM[] = {"VACUUM (ANALYZE) contact", "VACUUM (ANALYZE) contact_before"};
 
-static volatile int stopping; /* the daily task is asked to stop (between batches) */
+static atomic_int stopping; /* the daily task is asked to stop (between batches) */
 
 typedef struct start_job {
     const char *before; /* YYYY-MM-01 asked */

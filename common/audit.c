@@ -14,13 +14,15 @@
 #include "db.h"
 
 #define AUDIT_MAGIC "iscgobs-audit-v1\n"
-#define AUDIT_BATCH "1000"
+#define AUDIT_BATCH 1000 /* rows read per query by the verifier */
+#define AUDIT_STR_(x) #x
+#define AUDIT_STR(x) AUDIT_STR_(x)
 
 static const char SQL_BATCH[] =
     "SELECT seq, id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
     " account_id, actor, action, target, outcome, detail::text, encode(prev_hash, 'hex'),"
     " encode(hash, 'hex')"
-    " FROM audit_log WHERE seq > $1::bigint ORDER BY seq LIMIT " AUDIT_BATCH;
+    " FROM audit_log WHERE seq > $1::bigint ORDER BY seq LIMIT " AUDIT_STR(AUDIT_BATCH);
 
 static const char SQL_APPEND[] =
     "INSERT INTO audit_log (actor, action, target, outcome, detail)"
@@ -131,7 +133,7 @@ obs_status obs_audit_verify(PGconn *c, long long anchor_seq, const char *anchor_
             }
         }
         PQclear(r);
-        if (n < atoi(AUDIT_BATCH))
+        if (n < AUDIT_BATCH)
             break;
     }
     if (!anchor_seen) {

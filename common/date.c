@@ -2,6 +2,8 @@
  * algorithms: eras of 400 years, years starting in March so that leap days come last). */
 #include "date.h"
 
+#include <time.h>
+
 long obs_days_from_civil(int y, int m, int d)
 {
     y -= m <= 2;
@@ -31,4 +33,11 @@ int obs_days_in_month(int y, int m)
     if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
         return 29;
     return dm[m - 1];
+}
+
+double obs_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }

@@ -1,5 +1,6 @@
 /* date.h: the proleptic Gregorian calendar as day numbers, without time zones or struct tm
- * (grid dates, the demo's calendar, SDMX time stamps, PostgreSQL's binary dates). */
+ * (grid dates, the demo's calendar, SDMX time stamps, PostgreSQL's binary dates); and the
+ * monotonic clock that durations are measured with. */
 #ifndef OBS_DATE_H
 #define OBS_DATE_H
 
@@ -11,5 +12,8 @@ void obs_civil_from_days(long z, int *y, int *m, int *d);
 
 /* 28 to 31; m from 1 to 12. */
 int obs_days_in_month(int y, int m);
+
+/* Milliseconds of the monotonic clock (CLOCK_MONOTONIC): differences are durations. */
+double obs_now_ms(void);
 
 #endif

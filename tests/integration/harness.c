@@ -365,3 +365,14 @@ void it_stop_checked(it_server *s)
         it_stop_failures++;
     }
 }
+
+void it_today(int *year, int *month)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    if (year)
+        *year = tm.tm_year + 1900;
+    if (month)
+        *month = tm.tm_mon + 1;
+}

@@ -83,6 +83,9 @@ size_t it_append(char **body, size_t *len, const char *p, size_t k);
 /* Read a whole file (NUL-terminated, owned); aborts when missing. */
 char *it_read_file(const char *path, size_t *len);
 
+/* Today's UTC year and month (1-12) into *year and *month (either may be NULL). */
+void it_today(int *year, int *month);
+
 /* A connection to the test's database (the caller PQfinish-es it) and one-value queries. */
 PGconn *it_db(const it_server *s);
 long it_sql_long(PGconn *c, const char *sql);

@@ -172,7 +172,8 @@ static void test_json_logs(void **state)
     size_t len;
     char *log = it_read_file(s.log_path, &len);
     int lines = 0, start = 0;
-    for (char *line = strtok(log, "\n"); line; line = strtok(NULL, "\n")) {
+    char *save = NULL;
+    for (char *line = strtok_r(log, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         json_error_t err;
         json_t *j = json_loads(line, 0, &err);
         if (j == NULL)

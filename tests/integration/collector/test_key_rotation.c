@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -55,11 +54,10 @@ static void start(it_server *s, const char *name, char *tok, const char *csv)
 static int setup(void **state)
 {
     (void)state;
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
+    int year;
+    it_today(&year, NULL);
     char ys[16], csv[760];
-    snprintf(ys, sizeof ys, "%d", tm.tm_year + 1900 - 1);
+    snprintf(ys, sizeof ys, "%d", year - 1);
     it_setup(&A, "it_rotation_plain");
     snprintf(demo, sizeof demo, "%s/demo", A.dir);
     snprintf(later, sizeof later, "%s/later", A.dir);

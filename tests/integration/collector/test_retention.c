@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -84,12 +83,9 @@ static int setup(void **state)
     it_user_add(&S, "admin", NULL, tok_admin);
     it_user_add(&S, "analyst", NULL, tok_analyst);
     it_start(&S, NULL);
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    Y3 = tm.tm_year + 1900 - 3;
+    it_today(&Y3, &cur_month);
+    Y3 -= 3;
     Y2 = Y3 + 1;
-    cur_month = tm.tm_mon + 1;
     char d3[700], d2[700], csv[760];
     snprintf(d3, sizeof d3, "%s/demo3", S.dir);
     snprintf(d2, sizeof d2, "%s/demo2", S.dir);

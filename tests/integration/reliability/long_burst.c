@@ -78,9 +78,10 @@ static int setup(void **state)
     while ((de = readdir(d)) != NULL && nfiles < MAX_FILES) {
         if (strstr(de->d_name, tail) == NULL)
             continue;
-        files[nfiles] = malloc(strlen(gdir) + strlen(de->d_name) + 2);
+        size_t cap = strlen(gdir) + strlen(de->d_name) + 2;
+        files[nfiles] = malloc(cap);
         assert_non_null(files[nfiles]);
-        sprintf(files[nfiles], "%s/%s", gdir, de->d_name);
+        snprintf(files[nfiles], cap, "%s/%s", gdir, de->d_name);
         nfiles++;
     }
     closedir(d);
