@@ -110,9 +110,19 @@ static inline void ops_table_digest(PGconn *c, const char *table, const char *wh
     PQclear(r);
 }
 
+/* Blank what lies between the first `from` of body and the next `to` after it. */
+static inline void ops_mask(char *body, const char *from, const char *to)
+{
+    char *p = strstr(body, from);
+    char *q = p ? strstr(p + strlen(from), to) : NULL;
+    for (p = p ? p + strlen(from) : NULL; p && q && p < q; p++)
+        *p = '-';
+}
+
 /* GET path on server s with token (NULL: anonymous); fails the test unless 200. Returns the
- * body (free() it) with the SDMX message's <message:Prepared> time masked, so that two
- * answers of the same run compare equal byte for byte. */
+ * body (free() it) with the time it was made masked (the SDMX message's <message:Prepared>,
+ * an HTML page's "Page produite le ..."), so that two answers of the same data compare equal
+ * byte for byte. */
 static inline char *ops_get(const it_server *s, const char *path, const char *token)
 {
     it_resp r;
@@ -122,10 +132,8 @@ static inline char *ops_get(const it_server *s, const char *path, const char *to
                 r.body ? r.body : "");
         exit(2);
     }
-    char *p = strstr(r.body, "<message:Prepared>");
-    char *q = p ? strstr(p, "</message:Prepared>") : NULL;
-    for (p = p ? p + 18 : NULL; p && q && p < q; p++)
-        *p = '-';
+    ops_mask(r.body, "<message:Prepared>", "</message:Prepared>");
+    ops_mask(r.body, "Page produite le ", " par le service");
     return r.body;
 }
 

@@ -120,10 +120,7 @@ typedef struct year_view {
  * run served again, is compared whole). */
 static char *without_id(char *body)
 {
-    char *p = strstr(body, "<message:ID>");
-    char *q = p ? strstr(p, "</message:ID>") : NULL;
-    for (p = p ? p + 12 : NULL; p && q && p < q; p++)
-        *p = '-';
+    ops_mask(body, "<message:ID>", "</message:ID>");
     return body;
 }
 
