@@ -25,7 +25,13 @@ stop_server() {
     rm -f "$work/server.pid"
   fi
 }
-cleanup() { stop_server; scripts/pg.sh stop "$work/pg"; rm -rf "$work"; }
+cleanup() {
+  stop_server
+  scripts/pg.sh stop "$work/pg"
+  # the burst's server log (uploads, folds, protections) is kept beside the reports
+  [ -f "$work/burst/server.log" ] && cp "$work/burst/server.log" bench/out/burst-server.log
+  rm -rf "$work"
+}
 trap cleanup EXIT
 mkdir -p bench/out
 out=bench/out/bench-$(date -u +%Y%m%dT%H%M%SZ).txt
