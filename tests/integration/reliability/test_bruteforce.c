@@ -67,7 +67,7 @@ static void test_bearer_per_address(void **state)
             n401++;
         if (r.status == 429) {
             n429++;
-            assert_true(atoi(r.retry_after) > 0);
+            assert_true(strtol(r.retry_after, NULL, 10) > 0);
             assert_string_equal(hc_code(&r, code), "E_RATE_LIMITED");
             assert_non_null(strstr(r.body, "trop de tentatives"));
         }
@@ -102,7 +102,7 @@ static void test_login_per_account(void **state)
     }
     login("127.0.0.6", "analyst", PW, &r);
     assert_int_equal(r.status, 429);
-    assert_true(atoi(r.retry_after) > 0);
+    assert_true(strtol(r.retry_after, NULL, 10) > 0);
     assert_non_null(strstr(r.ctype, "text/html"));
     assert_non_null(strstr(r.body, "trop de tentatives d&#39;authentification") ||
                     strstr(r.body, "trop de tentatives d'authentification"));
@@ -142,7 +142,7 @@ static void *flood_run(void *arg)
         login("127.0.0.8", "admin", PW, &r);
         if (r.status == 303)
             f->ok++;
-        else if (r.status == 503 && atoi(r.retry_after) > 0)
+        else if (r.status == 503 && strtol(r.retry_after, NULL, 10) > 0)
             f->busy++;
         else
             f->other++;

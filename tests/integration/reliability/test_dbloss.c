@@ -74,14 +74,14 @@ static void test_database_loss(void **state)
     for (int round = 0; round < 6; round++) {
         upload("R-2", &r);
         assert_int_equal(r.status, 503);
-        assert_true(atoi(r.retry_after) > 0);
+        assert_true(strtol(r.retry_after, NULL, 10) > 0);
         assert_string_equal(hc_code(&r, code), "E_DB_UNAVAILABLE");
         assert_non_null(strstr(r.body, "indisponible"));
         n503++;
         hc_free(&r);
         hc_request(&S, NULL, "GET", "/api/v1/grids/" POST, tok_post, NULL, NULL, NULL, 0, &r);
         assert_int_equal(r.status, 503);
-        assert_true(atoi(r.retry_after) > 0);
+        assert_true(strtol(r.retry_after, NULL, 10) > 0);
         assert_non_null(strstr(r.ctype, "application/json"));
         n503++;
         hc_free(&r);
@@ -89,7 +89,7 @@ static void test_database_loss(void **state)
         snprintf(page, sizeof page, "/rapports/mensuel/%s", month);
         hc_request(&S, NULL, "GET", page, NULL, NULL, NULL, NULL, 0, &r);
         assert_int_equal(r.status, 503);
-        assert_true(atoi(r.retry_after) > 0);
+        assert_true(strtol(r.retry_after, NULL, 10) > 0);
         assert_non_null(strstr(r.ctype, "text/html"));
         assert_non_null(strstr(r.body, "lang=\"fr\""));
         assert_non_null(strstr(r.body, "indisponible"));
