@@ -198,10 +198,19 @@ typedef struct one_job {
     char period[11];
 } one_job;
 
+/* A frozen year's cells stay as the purge left them: its microdata are gone (or partly). */
 static obs_status one_tx(PGconn *c, void *arg, obs_err *e)
 {
     one_job *j = arg;
-    return agg_refresh_post_month(c, j->post, j->period, e);
+    int open = 0;
+    obs_status rc = agg_first_open_year(c, &open, e);
+    if (rc == OBS_OK && (int)strtol(j->period, NULL, 10) < open)
+        return obs_fail(e, OBS_ERR_CONFLICT, "E_PERIOD_PURGED",
+                        "les données détaillées de l'année %.4s ont été supprimées au terme de "
+                        "leur durée de conservation : ses indicateurs sont figés et ne sont plus "
+                        "recalculés",
+                        j->period);
+    return rc ? rc : agg_refresh_post_month(c, j->post, j->period, e);
 }
 
 static void usage(FILE *out)

@@ -95,16 +95,25 @@ obs_status col_keys_check(PGconn *c, const obs_keyring *kr, int *current_id, int
                     file_short, shown);
 }
 
-/* Load the file and check it; on success it replaces the server's copy. */
+/* Load the file and check it; on success it replaces the server's copy. A file one key ahead
+ * of the database (a rotation under way, or stopped before its transaction committed) is
+ * taken without its last key: the chain before it is the database's current one. */
 static obs_status load_checked(PGconn *c, obs_err *e)
 {
     obs_keyring *kr = malloc(sizeof *kr);
     if (kr == NULL)
         return obs_fail(e, OBS_ERR_NOMEM, "E_NOMEM", "mémoire insuffisante");
-    int id = 0;
+    int id = 0, pending = 0;
     obs_status rc = obs_keyring_load(ring_file, kr, e);
     if (rc == OBS_OK)
-        rc = col_keys_check(c, kr, &id, NULL, e);
+        rc = col_keys_check(c, kr, &id, &pending, e);
+    if (rc == OBS_OK && pending) {
+        kr->n--;
+        obs_wipe(&kr->keys[kr->n], sizeof kr->keys[0]);
+        obs_log(OBS_LOG_WARN, "key.pending",
+                "key_id=%d: the key file holds a key not yet in the database (a rotation under "
+                "way or stopped; `iscgobs key rotate` finishes it)", id);
+    }
     if (rc == OBS_OK) {
         pthread_mutex_lock(&mu);
         ring = *kr;

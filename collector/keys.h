@@ -25,7 +25,9 @@
 obs_status col_keys_check(PGconn *c, const obs_keyring *ring, int *current_id, int *pending,
                           obs_err *e);
 
-/* Load the key file and check it (col_keys_check); the routes then pseudonymise with it. */
+/* Load the key file and check it (col_keys_check); the routes then pseudonymise with it. A
+ * pending rotation's file is taken without its last key (the database's chain), with a
+ * warning: the server starts, and reloads, while a rotation runs. */
 obs_status col_keys_setup(PGconn *c, const char *key_file, obs_err *e);
 void col_keys_teardown(void);
 

@@ -38,8 +38,8 @@ static const char SQL_REKEY_BEFORE[] =
     " WHERE c.key_id = $1::int AND c.person = m.old";
 
 typedef struct rotate_job {
-    const obs_keyring *ring;
-    const char *actor;
+    obs_keyring *ring;
+    const char *key_file, *actor;
     col_rotation *out;
 } rotate_job;
 
@@ -123,15 +123,25 @@ static long long affected(PGresult *r)
 static obs_status rotate_tx(PGconn *c, void *arg, obs_err *e)
 {
     rotate_job *j = arg;
-    const obs_keyring *ring = j->ring;
+    obs_keyring *ring = j->ring;
+    /* The file is read, checked and appended to under the exclusive guard: a second rotation
+     * run meanwhile waits here, then finds the first one's key current and appends after it. */
+    int current = 0, pending = 0;
+    obs_status rc = obs_db_run(c, COL_GUARD_SQL_EXCLUSIVE, e);
+    if (rc == OBS_OK)
+        rc = obs_keyring_load(j->key_file, ring, e);
+    if (rc == OBS_OK)
+        rc = col_keys_check(c, ring, &current, &pending, e);
+    j->out->resumed = pending;
+    if (rc == OBS_OK && !pending)
+        rc = obs_keyring_append(j->key_file, ring, e);
+    if (rc)
+        return rc;
     char before[65], next[65];
     obs_hex(ring->keys[ring->n - 2].fingerprint, 32, before);
     obs_hex(ring->keys[ring->n - 1].fingerprint, 32, next);
     PGresult *r = NULL;
-    obs_status rc = obs_db_run(c, COL_GUARD_SQL_EXCLUSIVE, e);
-    if (rc == OBS_OK)
-        rc = obs_db_exec(c, SQL_CURRENT, 0, NULL, &r, e);
-    if (rc)
+    if ((rc = obs_db_exec(c, SQL_CURRENT, 0, NULL, &r, e)))
         return rc;
     int ok = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 1), before) == 0;
     j->out->from_id = ok ? id_of(r) : 0;
@@ -178,19 +188,10 @@ obs_status col_key_rotate(PGconn *c, const char *key_file, const char *actor, co
     obs_keyring *ring = malloc(sizeof *ring);
     if (ring == NULL)
         return obs_fail(e, OBS_ERR_NOMEM, "E_NOMEM", "mémoire insuffisante");
-    int current = 0, pending = 0;
-    obs_status rc = obs_keyring_load(key_file, ring, e);
-    if (rc == OBS_OK)
-        rc = col_keys_check(c, ring, &current, &pending, e);
-    out->resumed = pending;
-    if (rc == OBS_OK && !pending)
-        rc = obs_keyring_append(key_file, ring, e);
-    if (rc == OBS_OK) {
-        rotate_job j = {ring, actor, out};
-        double t0 = obs_now_ms();
-        rc = obs_db_tx(c, rotate_tx, &j, e);
-        out->ms = obs_now_ms() - t0;
-    }
+    rotate_job j = {ring, key_file, actor, out};
+    double t0 = obs_now_ms();
+    obs_status rc = obs_db_tx(c, rotate_tx, &j, e);
+    out->ms = obs_now_ms() - t0;
     if (rc == OBS_OK)
         obs_log(OBS_LOG_INFO, "key.rotate", "from=%d to=%d persons=%lld rows=%lld ms=%.0f",
                 out->from_id, out->to_id, out->persons, out->rows, out->ms);

@@ -17,10 +17,11 @@ typedef struct col_rotation {
     double ms;            /* duration of the database transaction (uploads wait meanwhile) */
 } col_rotation;
 
-/* Append a new key to key_file (unless a stopped rotation left one there), then in one
- * transaction under the exclusive lifecycle guard (keys.h; uploads in flight finish first,
- * new ones wait): retire the current key, register the new one, replace every stored
- * pseudonym P of the retired key by HMAC(new, "R|" + P), and audit 'key.rotate' as actor.
+/* In one transaction under the exclusive lifecycle guard (keys.h; uploads in flight finish
+ * first, new ones wait, a second rotation waits too): check key_file (col_keys_check), append
+ * a new key to it (unless a stopped rotation left one there), retire the current key,
+ * register the new one, replace every stored pseudonym P of the retired key by
+ * HMAC(new, "R|" + P), and audit 'key.rotate' as actor.
  * The refusals of col_keys_check, OBS_ERR_IO for the file, OBS_ERR_DB. A failure of the
  * transaction leaves the database as it was and the file one key ahead: running the command
  * again finishes the rotation. */

@@ -112,6 +112,27 @@ static obs_status start_tx(PGconn *c, void *arg, obs_err *e)
     return rc;
 }
 
+typedef struct batch_job {
+    const char *horizon, *limit;
+    long long deleted;
+} batch_job;
+
+/* One batch, under the lifecycle guard in shared mode like an upload: a key rotation (which
+ * rewrites these rows) waits for the batch, or the batch for it, never a deadlock. */
+static obs_status batch_tx(PGconn *c, void *arg, obs_err *e)
+{
+    batch_job *j = arg;
+    PGresult *r = NULL;
+    obs_status rc = obs_db_run(c, COL_GUARD_SQL_SHARED, e);
+    if (rc == OBS_OK)
+        rc = obs_db_exec(c, SQL_BATCH, 2, (const char *[]){j->horizon, j->limit}, &r, e);
+    if (rc == OBS_OK) {
+        j->deleted = strtoll(PQcmdTuples(r), NULL, 10);
+        PQclear(r);
+    }
+    return rc;
+}
+
 /* Delete the rows before the horizon, batch by batch, each batch its own transaction. The
  * loop is bounded by the rows counted first (a batch always deletes some while any is left). */
 static obs_status delete_batches(PGconn *c, const char *horizon, int batch, long long *rows,
@@ -127,10 +148,10 @@ static obs_status delete_batches(PGconn *c, const char *horizon, int batch, long
     PQclear(r);
     *rows = 0;
     for (long long i = 0; i < rounds && left > 0 && !stopping; i++) {
-        if ((rc = obs_db_exec(c, SQL_BATCH, 2, (const char *[]){horizon, lim}, &r, e)))
+        batch_job j = {horizon, lim, 0};
+        if ((rc = obs_db_tx(c, batch_tx, &j, e)))
             return rc;
-        long long n = strtoll(PQcmdTuples(r), NULL, 10);
-        PQclear(r);
+        long long n = j.deleted;
         *rows += n;
         left -= n;
         if (n == 0)

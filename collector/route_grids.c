@@ -171,7 +171,7 @@ static void answer_receipt(obs_response *rs, int status, const char *post, const
 
 /* col_store, and when a key rotation committed meanwhile (E_KEY_STALE), the keys read again
  * and the grid pseudonymised again with them (g still holds the folded references), a
- * bounded number of times. */
+ * bounded number of times; then 503 E_KEY_ROTATING (Retry-After: clients retry). */
 static obs_status store_with_current_key(PGconn *c, col_grid *g, col_upload_meta *m,
                                          col_receipt *rec, obs_err *e)
 {
@@ -183,6 +183,9 @@ static obs_status store_with_current_key(PGconn *c, col_grid *g, col_upload_meta
             (rc = col_keys_pseudonymise(g, &m->key_id, e)) == OBS_OK)
             rc = col_store(c, g, m, rec, e);
     }
+    if (rc == OBS_ERR_CONFLICT && strcmp(e->code, "E_KEY_STALE") == 0) /* rotations in a row */
+        return obs_fail(e, OBS_ERR_DB, "E_KEY_ROTATING",
+                        "une rotation de clé est en cours : réessayez dans quelques secondes");
     return rc;
 }
 

@@ -127,6 +127,36 @@ static long stored_as(PGconn *c, const obs_keyring *ring, const char *post, cons
     return it_sql_long(c, sql);
 }
 
+/* Lines of s's server log holding word. */
+static int log_count(const it_server *s, const char *word)
+{
+    size_t len = 0;
+    char *log = it_read_file(s->log_path, &len);
+    assert_non_null(log);
+    int n = 0;
+    for (const char *p = log; (p = strstr(p, word)) != NULL; p += strlen(word))
+        n++;
+    free(log);
+    return n;
+}
+
+/* A small grid of one person, PUT for post and month of this year; the HTTP status. */
+static long put_one(const char *post, int year, int month)
+{
+    char path[160], csv[400];
+    snprintf(path, sizeof path, "/api/v1/grids/%s/%04d-%02d", post, year, month);
+    snprintf(csv, sizeof csv,
+             "date_contact;ref_personne;date_naissance;sexe;code_postal;statut;origine;"
+             "connu_ss;problematiques;orientations;mode;commentaire\n"
+             "%04d-%02d-03;Pending Personne;;F;;VICTIME;BPF;NON;VIOL_CONJ;;BUREAU;\n",
+             year, month);
+    it_resp r;
+    it_http(&B, "PUT", path, tok_b, "text/csv", csv, strlen(csv), &r);
+    long st = r.status;
+    it_resp_free(&r);
+    return st;
+}
+
 static void test_rotation_keeps_the_counts(void **state)
 {
     (void)state;
@@ -157,6 +187,9 @@ static void test_rotation_keeps_the_counts(void **state)
     long total = it_sql_long(b, "SELECT count(*) FROM grid");
     print_message("grids: %ld before the second rotation, %ld when it ended, %ld in all\n", grids0,
                   during, total);
+    /* the uploads did overlap it: some stored after it, some reloaded the keys for it */
+    assert_true(during < total);
+    assert_true(log_count(&B, "key.loaded") >= 2);
     /* nothing lost: every grid whole, on the current key, both rotations audited */
     PGconn *a = it_db(&A);
     assert_int_equal(total, it_sql_long(a, "SELECT count(*) FROM grid"));
@@ -194,10 +227,101 @@ static void test_rotation_keeps_the_counts(void **state)
     PQfinish(b);
 }
 
+/* Two `key rotate` at once run one after the other; a file one key ahead of the database
+ * (a rotation stopped before its transaction) is served with the database's chain, and the
+ * next `key rotate` finishes that rotation; `key list` shows ids and dates, no key bytes. */
+static void test_concurrent_and_stopped_rotations(void **state)
+{
+    (void)state;
+    PGconn *a = it_db(&A), *b = it_db(&B);
+    obs_keyring ring;
+    obs_err e;
+    assert_int_equal(obs_keyring_load(B.key_path, &ring, &e), OBS_OK);
+    size_t n0 = ring.n;
+    long audits = it_sql_long(b, "SELECT count(*) FROM audit_log WHERE action = 'key.rotate'");
+    pid_t p[2];
+    for (int i = 0; i < 2; i++)
+        if ((p[i] = fork()) == 0)
+            _exit(it_cli(&B, NULL, 0, (const char *const[]){"key", "rotate", NULL}));
+    for (int i = 0; i < 2; i++) {
+        int st = 0;
+        waitpid(p[i], &st, 0);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    assert_int_equal(obs_keyring_load(B.key_path, &ring, &e), OBS_OK);
+    assert_int_equal(ring.n, n0 + 2);
+    assert_int_equal(it_sql_long(b, "SELECT count(*) FROM audit_log WHERE action = 'key.rotate'"),
+                     audits + 2);
+    assert_int_equal(it_sql_long(b, "SELECT count(*) FROM pseudonym_key"), (long)ring.n);
+    assert_int_equal(it_sql_long(b, "SELECT count(*) FROM contact WHERE key_id <>"
+                                    " (SELECT id FROM pseudonym_key WHERE retired_at IS NULL)"), 0);
+    char da[80], db[80];
+    ops_table_digest(a, IND, NULL, da, sizeof da);
+    ops_table_digest(b, IND, NULL, db, sizeof db);
+    assert_string_equal(da, db);
+
+    /* a rotation stopped after the file: the server restarts on it and stores with the
+     * database's chain (the file's without its last key) */
+    assert_int_equal(obs_keyring_append(B.key_path, &ring, &e), OBS_OK);
+    it_stop_checked(&B);
+    it_start(&B, NULL);
+    assert_true(log_count(&B, "key.pending") >= 1);
+    char post[32], ref[128];
+    simple_reference(post, ref);
+    int year;
+    it_today(&year, NULL);
+    assert_int_equal(put_one(post, year, 1), 201);
+    obs_keyring db_chain = ring;
+    db_chain.n--;
+    assert_int_equal(stored_as(b, &db_chain, post, "pending personne"), 1);
+    assert_int_equal(stored_as(b, &ring, post, "pending personne"), 0);
+    assert_int_equal(it_cli(&B, NULL, 0, (const char *const[]){"key", "rotate", NULL}), 0);
+    obs_keyring now;
+    assert_int_equal(obs_keyring_load(B.key_path, &now, &e), OBS_OK);
+    assert_int_equal(now.n, ring.n); /* finished, not one more */
+    assert_int_equal(stored_as(b, &now, post, "pending personne"), 1);
+    assert_int_equal(stored_as(b, &db_chain, post, "pending personne"), 0);
+    assert_int_equal(put_one(post, year, 2), 201);
+    assert_int_equal(stored_as(b, &now, post, "pending personne"), 2); /* one person, twice */
+
+    /* key list: one line per key, ids and UTC dates, the current one last, no key bytes */
+    char out[8192], hex[2 * OBS_KEY_LEN + 1];
+    assert_int_equal(it_cli(&B, out, sizeof out, (const char *const[]){"key", "list", NULL}), 0);
+    int lines = 0, current = 0;
+    for (char *l = strchr(out, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
+        int id = 0;
+        char fp[32], made[32], retired[32], state_[32];
+        assert_int_equal(sscanf(l + 1, "%d\t%31s\t%31s\t%31s\t%31s", &id, fp, made, retired,
+                                state_), 5);
+        lines++;
+        assert_int_equal(strlen(made), 20); /* YYYY-MM-DDTHH:MM:SSZ */
+        assert_int_equal(made[10], 'T');
+        if (strcmp(state_, "courante") == 0) {
+            current++;
+            assert_string_equal(retired, "-");
+        } else {
+            assert_int_equal(strlen(retired), 20);
+            assert_true(strcmp(retired, made) >= 0);
+        }
+    }
+    assert_int_equal(lines, (int)now.n);
+    assert_int_equal(current, 1);
+    for (size_t i = 0; i < now.n; i++) {
+        obs_hex(now.keys[i].secret, 8, hex);
+        assert_null(strstr(out, hex));
+    }
+    obs_keyring_wipe(&ring);
+    obs_keyring_wipe(&db_chain);
+    obs_keyring_wipe(&now);
+    PQfinish(a);
+    PQfinish(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rotation_keeps_the_counts),
+        cmocka_unit_test(test_concurrent_and_stopped_rotations),
     };
     int failed = cmocka_run_group_tests_name("integration_key_rotation", tests, setup, teardown);
     return failed || it_stop_failures;

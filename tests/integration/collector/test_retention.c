@@ -291,6 +291,18 @@ static void test_purge_year(void **state)
     view_of(Y3, t, &v1);
     view_equal(&v0, &v1);
     assert_int_equal(it_cli(&S, NULL, 0, (const char *const[]){"aggregate", NULL}), 0);
+    /* the incremental refresh of one post-month of the frozen year is refused too */
+    char one_post[32], one_month[16];
+    snprintf(sql, sizeof sql, "SELECT post FROM grid WHERE period = '%d-06-01' LIMIT 1", Y3);
+    PGresult *pr = PQexec(c, sql);
+    assert_int_equal(PQntuples(pr), 1);
+    snprintf(one_post, sizeof one_post, "%s", PQgetvalue(pr, 0, 0));
+    PQclear(pr);
+    snprintf(one_month, sizeof one_month, "%d-06", Y3);
+    assert_int_equal(it_cli(&S, NULL, 0,
+                            (const char *const[]){"aggregate", "--post", one_post, "--month",
+                                                  one_month, NULL}),
+                     1);
     view_of(Y3, t, &v2);
     view_equal(&v0, &v2);
     char y2_after[80];
