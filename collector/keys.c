@@ -32,6 +32,23 @@ static void fp_hex(const obs_key *k, char out[65])
     obs_hex(k->fingerprint, sizeof k->fingerprint, out);
 }
 
+/* Every key registered (rows of SQL_KEYS, by id) is the file's key at the same place from the
+ * end, the file holding `extra` keys more (1 during a rotation): the chain that made the
+ * stored pseudonyms. A file may hold older keys than the database (registered from it). */
+static int chain_matches(PGresult *r, const obs_keyring *kr, size_t extra)
+{
+    size_t rows = (size_t)PQntuples(r);
+    if (rows + extra > kr->n)
+        return 0;
+    for (size_t i = 0; i < rows; i++) {
+        char fp[65];
+        fp_hex(&kr->keys[kr->n - extra - rows + i], fp);
+        if (strcmp(PQgetvalue(r, (int)i, 1), fp) != 0)
+            return 0;
+    }
+    return 1;
+}
+
 obs_status col_keys_check(PGconn *c, const obs_keyring *kr, int *current_id, int *pending,
                           obs_err *e)
 {
@@ -69,7 +86,13 @@ obs_status col_keys_check(PGconn *c, const obs_keyring *kr, int *current_id, int
         snprintf(shown, sizeof shown, "%.16s", PQgetvalue(r, cur, 1));
         int is_last = strcmp(PQgetvalue(r, cur, 1), last) == 0;
         int is_before = before[0] && strcmp(PQgetvalue(r, cur, 1), before) == 0;
+        int chain = chain_matches(r, kr, is_last ? 0 : 1);
         PQclear(r);
+        if ((is_last || is_before) && !chain)
+            return obs_fail(e, OBS_ERR_CONFLICT, "E_KEY_UNKNOWN",
+                            "les clés anciennes du fichier ne sont pas celles de la base : avec "
+                            "elles, chaque personne serait comptée deux fois ; remettez le bon "
+                            "fichier de clé");
         if (is_last)
             return OBS_OK;
         if (is_before && pending) {

@@ -43,9 +43,12 @@ static const char SQL_BATCH[] =
     "DELETE FROM contact WHERE ctid = ANY(ARRAY("
     "  SELECT ctid FROM contact WHERE period < $1::date LIMIT $2::int))";
 static const char SQL_LEFT[] = "SELECT count(*) FROM contact WHERE period < $1::date";
+/* The horizon's record, and any earlier one left unfinished (a purge stopped, then a later
+ * horizon): the later purge deleted its rows too, counted in the later record. */
 static const char SQL_FINISH[] =
-    "UPDATE retention_purge SET finished_at = now(), rows = rows + $2::bigint"
-    " WHERE before = $1::date";
+    "UPDATE retention_purge SET finished_at = now(),"
+    "       rows = rows + CASE WHEN before = $1::date THEN $2::bigint ELSE 0 END"
+    " WHERE before = $1::date OR finished_at IS NULL";
 static const char *const SQL_VACUUM[] = {"VACUUM (ANALYZE) contact", "VACUUM (ANALYZE) contact_before"};
 
 static atomic_int stopping; /* the daily task is asked to stop (between batches) */

@@ -1,21 +1,25 @@
 /* test_privacy_report.c: the re-identification risk report (issue 12, point 4;
  * aggregator/privacy_report.c) on a hand-built set of contacts uploaded through the real
- * server, with k = 3. Quasi-identifiers: post, month, sexe, age band, département, statut
- * (everyone is born in 1980: one age band; everyone is VICTIME). Last year Y:
+ * server, with k = 3. Quasi-identifiers: post, month, sexe, age band, département, statut.
+ * Born in 1980 (Y40T59) and VICTIME unless said; R-3 is AUTEUR, R-11 born in 2000 (Y18T24).
+ * Last year Y:
  *
- *   class  post       month  sexe  dép.  persons           rows  size
- *   A1     075-01     Y-03   F     75    R-1 (x2) R-2 R-3  4     3
- *   A2     075-01     Y-03   M     75    R-4               1     1
- *   A3     075-01     Y-03   F     93    R-5 R-6           2     2
- *   B1     093-01     Y-03   F     93    R-7 .. R-11       5     5
- *   B2     093-01     Y-03   M     -     R-12 (x3)         3     1
- *   A4     075-01     Y-04   F     75    R-1               1     1
+ *   class  post       month  sexe  dép.  age/statut     persons        rows  size
+ *   A1     075-01     Y-03   F     75                   R-1 (x2) R-2   3     2
+ *   A5     075-01     Y-03   F     75    AUTEUR         R-3            1     1
+ *   A2     075-01     Y-03   M     75                   R-4            1     1
+ *   A3     075-01     Y-03   F     93                   R-5 R-6        2     2
+ *   B1     093-01     Y-03   F     93                   R-7 .. R-10    4     4
+ *   B3     093-01     Y-03   F     93    Y18T24         R-11           1     1
+ *   B2     093-01     Y-03   M     -                    R-12 (x3)      3     1
+ *   A4     075-01     Y-04   F     75                   R-1            1     1
  *
- * Year Y: 16 rows, 12 persons (pseudonyms are per post), 6 classes; sizes 1: 3 classes and 5
- * rows, 2: 1 and 2, 3: 1 and 4, 5: 1 and 5; below k = 3: 4 classes, 7 rows (7/16 = 0.4375);
- * unique: 5 rows (0.3125); highest risk 1; average risk (1+3+1 + 2/2 + 4/3 + 5/5)/16 =
- * 25/48. Month Y-03: 15 rows, 12 persons, 5 classes, below k 3 classes and 6 rows. Month Y-04:
- * 1 row, 1 class of size 1. The published tables: withheld cells equal the public JSON API's
+ * Year Y: 16 rows, 12 persons (pseudonyms are per post), 8 classes; sizes 1: 5 classes and 7
+ * rows, 2: 2 and 5, 4: 1 and 4; below k = 3: 7 classes, 12 rows (12/16 = 0.75); unique: 7
+ * rows (0.4375); highest risk 1; average risk (7 + 5/2 + 4/4)/16 = 21/32. Month Y-03: 15
+ * rows, 12 persons, 7 classes (sizes 1: 4 and 6, 2: 2 and 5, 4: 1 and 4), below k 6 classes
+ * and 11 rows. Month Y-04: 1 row, 1 class of size 1. A report that ignored the age band or
+ * the statut would find 6 classes. The published tables: withheld cells equal the public JSON API's
  * cells of conf_status C and D. The route: administrators only. */
 #include "web_client.h"
 
@@ -28,17 +32,28 @@ static int year;
 #define POST_A "ISCG-075-01"
 #define POST_B "ISCG-093-01"
 
-/* Upload rows "ref;sexe;postcode" (n of them) as post's grid of month mm (of year). */
+/* Upload rows "ref;sexe[;postcode[;birth year[;statut]]]" (n of them) as post's grid of
+ * month mm (of year); born in 1980 and VICTIME by default. */
 static void upload(const char *post, int mm, const char *const *rows, size_t n)
 {
     char body[4096];
     size_t len = (size_t)snprintf(body, sizeof body, HEADER);
     for (size_t i = 0; i < n; i++) {
-        char ref[16], sexe[4], cp[8] = "";
-        assert_true(sscanf(rows[i], "%15[^;];%3[^;];%7s", ref, sexe, cp) >= 2);
+        char f[5][16] = {"", "", "", "1980", "VICTIME"}, copy[80];
+        snprintf(copy, sizeof copy, "%s", rows[i]);
+        char *rest = copy;
+        for (int k = 0; k < 5 && rest; k++) {
+            char *end = strchr(rest, ';');
+            if (end)
+                *end = '\0';
+            if (*rest)
+                snprintf(f[k], sizeof f[k], "%.15s", rest);
+            rest = end ? end + 1 : NULL;
+        }
         len += (size_t)snprintf(body + len, sizeof body - len,
-                                "%04d-%02d-%02d;%s;1980;%s;%s;VICTIME;POL_ACCUEIL;NON;VIOL_CONJ;;"
-                                "BUREAU;\n", year, mm, (int)(i % 20) + 1, ref, sexe, cp);
+                                "%04d-%02d-%02d;%s;%s;%s;%s;%s;POL_ACCUEIL;NON;VIOL_CONJ;;"
+                                "BUREAU;\n", year, mm, (int)(i % 20) + 1, f[0], f[3], f[1], f[2],
+                                f[4]);
     }
     char path[128];
     snprintf(path, sizeof path, "/api/v1/grids/%s/%04d-%02d", post, year, mm);
@@ -67,10 +82,10 @@ static int setup(void **state)
     it_user_add(&S, "post", POST_A, tok_post);
     it_start(&S, NULL);
     upload(POST_A, 3, (const char *[]){"R-1;F;75011", "R-1;F;75011", "R-2;F;75011",
-                                       "R-3;F;75011", "R-4;M;75011", "R-5;F;93200",
+                                       "R-3;F;75011;;AUTEUR", "R-4;M;75011", "R-5;F;93200",
                                        "R-6;F;93200"}, 7);
     upload(POST_B, 3, (const char *[]){"R-7;F;93200", "R-8;F;93200", "R-9;F;93200",
-                                       "R-10;F;93200", "R-11;F;93200", "R-12;M", "R-12;M",
+                                       "R-10;F;93200", "R-11;F;93200;2000", "R-12;M", "R-12;M",
                                        "R-12;M"}, 8);
     upload(POST_A, 4, (const char *[]){"R-1;F;75011"}, 1);
     return 0;
@@ -127,17 +142,17 @@ static void test_year_classes(void **state)
     json_t *m = json_object_get(j, "microdata");
     assert_int_equal(jnum(m, "records"), 16);
     assert_int_equal(jnum(m, "persons"), 12);
-    assert_int_equal(jnum(m, "classes"), 6);
-    check_histogram(m, (const long[][3]){{1, 3, 5}, {2, 1, 2}, {3, 1, 4}, {5, 1, 5}}, 4);
-    assert_int_equal(jnum(m, "classes_below_k"), 4);
-    assert_int_equal(jnum(m, "records_below_k"), 7);
-    assert_float_equal(json_real_value(json_object_get(m, "share_below_k")), 0.4375, 1e-6);
-    assert_int_equal(jnum(m, "records_unique"), 5);
-    assert_float_equal(json_real_value(json_object_get(m, "share_unique")), 0.3125, 1e-6);
+    assert_int_equal(jnum(m, "classes"), 8);
+    check_histogram(m, (const long[][3]){{1, 5, 7}, {2, 2, 5}, {4, 1, 4}}, 3);
+    assert_int_equal(jnum(m, "classes_below_k"), 7);
+    assert_int_equal(jnum(m, "records_below_k"), 12);
+    assert_float_equal(json_real_value(json_object_get(m, "share_below_k")), 0.75, 1e-6);
+    assert_int_equal(jnum(m, "records_unique"), 7);
+    assert_float_equal(json_real_value(json_object_get(m, "share_unique")), 0.4375, 1e-6);
     assert_float_equal(json_real_value(json_object_get(m, "highest_risk")), 1.0, 1e-6);
-    assert_float_equal(json_real_value(json_object_get(m, "average_risk")), 25.0 / 48.0, 1e-5);
+    assert_float_equal(json_real_value(json_object_get(m, "average_risk")), 21.0 / 32.0, 1e-5);
     /* The distribution's buckets: 1 | 2 | 3-4 | 5-9 | 10-19 | 20-49 | 50+. */
-    const long want[7][2] = {{3, 5}, {1, 2}, {1, 4}, {1, 5}, {0, 0}, {0, 0}, {0, 0}};
+    const long want[7][2] = {{5, 7}, {2, 5}, {1, 4}, {0, 0}, {0, 0}, {0, 0}, {0, 0}};
     json_t *d = json_object_get(m, "distribution");
     assert_int_equal(json_array_size(d), 7);
     for (size_t i = 0; i < 7; i++) {
@@ -184,10 +199,10 @@ static void test_months(void **state)
     json_t *m = json_object_get(j, "microdata");
     assert_int_equal(jnum(m, "records"), 15);
     assert_int_equal(jnum(m, "persons"), 12);
-    assert_int_equal(jnum(m, "classes"), 5);
-    check_histogram(m, (const long[][3]){{1, 2, 4}, {2, 1, 2}, {3, 1, 4}, {5, 1, 5}}, 4);
-    assert_int_equal(jnum(m, "classes_below_k"), 3);
-    assert_int_equal(jnum(m, "records_below_k"), 6);
+    assert_int_equal(jnum(m, "classes"), 7);
+    check_histogram(m, (const long[][3]){{1, 4, 6}, {2, 2, 5}, {4, 1, 4}}, 3);
+    assert_int_equal(jnum(m, "classes_below_k"), 6);
+    assert_int_equal(jnum(m, "records_below_k"), 11);
     json_decref(j);
     snprintf(p, sizeof p, "%04d-04", year % 10000);
     j = cli_report(p);
@@ -201,9 +216,9 @@ static void test_months(void **state)
     snprintf(p, sizeof p, "%04d", year % 10000);
     assert_int_equal(it_cli(&S, out, sizeof out, (const char *[]){"privacy", "report", "--period",
                                                                   p, NULL}), 0);
-    assert_non_null(strstr(out, "16 contacts, 12 personnes, 6 classes d'équivalence"));
-    assert_non_null(strstr(out, "moins de k = 3 personnes : 7 (43,8 %), en 4 classes"));
-    assert_non_null(strstr(out, "(personne unique) : 5 (31,2 %)"));
+    assert_non_null(strstr(out, "16 contacts, 12 personnes, 8 classes d'équivalence"));
+    assert_non_null(strstr(out, "moins de k = 3 personnes : 12 (75,0 %), en 7 classes"));
+    assert_non_null(strstr(out, "(personne unique) : 7 (43,8 %)"));
     assert_non_null(strstr(out, "secret primaire"));
     assert_int_equal(it_cli(&S, NULL, 0, (const char *[]){"privacy", "report", "--period",
                                                           "2025-13", NULL}), 1);

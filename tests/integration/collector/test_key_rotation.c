@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -138,6 +139,16 @@ static int log_count(const it_server *s, const char *word)
         n++;
     free(log);
     return n;
+}
+
+/* Replace B's key file by these bytes (mode 0600, as the service's). */
+static void write_key_file(const char *bytes, size_t len)
+{
+    FILE *f = fopen(B.key_path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(chmod(B.key_path, 0600), 0);
 }
 
 /* A small grid of one person, PUT for post and month of this year; the HTTP status. */
@@ -310,6 +321,25 @@ static void test_concurrent_and_stopped_rotations(void **state)
         obs_hex(now.keys[i].secret, 8, hex);
         assert_null(strstr(out, hex));
     }
+    /* refused before anything is written: an old copy of the file (its last key retired),
+     * and a file whose current key is right but an older one is not (the chain differs) */
+    size_t len = 0;
+    char *kept = it_read_file(B.key_path, &len);
+    assert_non_null(kept);
+    assert_int_equal(len, now.n * OBS_KEY_LEN);
+    long keys = it_sql_long(b, "SELECT count(*) FROM pseudonym_key");
+    for (int bad = 0; bad < 2; bad++) {
+        kept[0] ^= (char)bad; /* 1: the first key altered */
+        write_key_file(kept, bad ? len : len - OBS_KEY_LEN);
+        kept[0] ^= (char)bad;
+        assert_int_equal(it_cli(&B, NULL, 0, (const char *const[]){"key", "rotate", NULL}), 1);
+        size_t after = 0;
+        free(it_read_file(B.key_path, &after));
+        assert_int_equal(after, bad ? len : len - OBS_KEY_LEN);
+        assert_int_equal(it_sql_long(b, "SELECT count(*) FROM pseudonym_key"), keys);
+    }
+    write_key_file(kept, len);
+    free(kept);
     obs_keyring_wipe(&ring);
     obs_keyring_wipe(&db_chain);
     obs_keyring_wipe(&now);
