@@ -51,6 +51,7 @@ static void usage(FILE *out)
             "  keygen --signing [--file F]   crée la clé de signature des publications\n"
             "  key rotate | key list    rotation de la clé de pseudonymisation ; les clés\n"
             "  retention purge --before AAAA-MM [--batch N]   supprime les microdonnées anciennes\n"
+            "  retention list                                 les suppressions faites, les années figées\n"
             "  post add CODE ...        enregistre un poste ; post import FICHIER : un registre\n"
             "  user add --role R ...    crée un compte et affiche son jeton\n"
             "  user passwd --name N     fixe le mot de passe de connexion (lu sur l'entrée standard)\n"

@@ -347,6 +347,14 @@ static void test_refusals(void **state)
     snprintf(m, sizeof m, "%d-01", Y2);
     assert_int_equal(purge(m, "1000"), 0); /* again: nothing left to do */
     assert_int_equal(it_sql_long(c, "SELECT count(*) FROM retention_purge"), 1);
+    /* the purge and the year it froze, as `retention list` shows them */
+    char out[2048], want[64];
+    assert_int_equal(it_cli(&S, out, sizeof out, (const char *const[]){"retention", "list", NULL}), 0);
+    snprintf(want, sizeof want, "\n%d-01\tcli\t%d-", Y2, Y3 + 3);
+    assert_non_null(strstr(out, want));
+    assert_null(strstr(out, "inachevée"));
+    snprintf(want, sizeof want, "\nannées figées : %d\n", Y3);
+    assert_non_null(strstr(out, want));
     snprintf(m, sizeof m, "%d-%02d", Y3 + 3, cur_month); /* this month: its year is open */
     assert_int_equal(purge(m, "1000"), 1);
     assert_int_equal(purge("2999-01", "1000"), 1);
