@@ -43,12 +43,15 @@ static const char SQL_BATCH[] =
     "DELETE FROM contact WHERE ctid = ANY(ARRAY("
     "  SELECT ctid FROM contact WHERE period < $1::date LIMIT $2::int))";
 static const char SQL_LEFT[] = "SELECT count(*) FROM contact WHERE period < $1::date";
+/* Each batch's rows are counted in the horizon's record in the batch's transaction (a
+ * stopped purge keeps the count of what it deleted). */
+static const char SQL_COUNT[] =
+    "UPDATE retention_purge SET rows = rows + $2::bigint WHERE before = $1::date";
 /* The horizon's record, and any earlier one left unfinished (a purge stopped, then a later
- * horizon): the later purge deleted its rows too, counted in the later record. */
+ * horizon): the later purge deleted the rest of its rows, counted in the later record. */
 static const char SQL_FINISH[] =
-    "UPDATE retention_purge SET finished_at = now(),"
-    "       rows = rows + CASE WHEN before = $1::date THEN $2::bigint ELSE 0 END"
-    " WHERE before = $1::date OR finished_at IS NULL";
+    "UPDATE retention_purge SET finished_at = now()"
+    " WHERE before = $1::date OR (finished_at IS NULL AND before < $1::date)";
 static const char *const SQL_VACUUM[] = {"VACUUM (ANALYZE) contact", "VACUUM (ANALYZE) contact_before"};
 
 static atomic_int stopping; /* the daily task is asked to stop (between batches) */
@@ -132,6 +135,9 @@ static obs_status batch_tx(PGconn *c, void *arg, obs_err *e)
     if (rc == OBS_OK) {
         j->deleted = strtoll(PQcmdTuples(r), NULL, 10);
         PQclear(r);
+        char n[24];
+        snprintf(n, sizeof n, "%lld", j->deleted);
+        rc = obs_db_exec(c, SQL_COUNT, 2, (const char *[]){j->horizon, n}, NULL, e);
     }
     return rc;
 }
@@ -174,10 +180,8 @@ obs_status col_retention_purge(PGconn *c, int year, int month, const char *actor
     if (rc == OBS_OK)
         rc = delete_batches(c, j.horizon, batch > 0 ? batch : 5000, &out->rows, e);
     snprintf(out->before, sizeof out->before, "%.7s", j.horizon);
-    char rows[24];
-    snprintf(rows, sizeof rows, "%lld", out->rows);
     if (rc == OBS_OK && !stopping)
-        rc = obs_db_exec(c, SQL_FINISH, 2, (const char *[]){j.horizon, rows}, NULL, e);
+        rc = obs_db_exec(c, SQL_FINISH, 1, (const char *[]){j.horizon}, NULL, e);
     if (rc == OBS_OK && !stopping) {
         char detail[96], target[24];
         snprintf(detail, sizeof detail, "{\"before\": \"%.7s\", \"rows\": %lld}", j.horizon,

@@ -19,7 +19,7 @@
  * rows (0.4375); highest risk 1; average risk (7 + 5/2 + 4/4)/16 = 21/32. Month Y-03: 15
  * rows, 12 persons, 7 classes (sizes 1: 4 and 6, 2: 2 and 5, 4: 1 and 4), below k 6 classes
  * and 11 rows. Month Y-04: 1 row, 1 class of size 1. A report that ignored the age band or
- * the statut would find 6 classes. The published tables: withheld cells equal the public JSON API's
+ * the statut would find 7 classes for the year (both: 6). The published tables: withheld cells equal the public JSON API's
  * cells of conf_status C and D. The route: administrators only. */
 #include "web_client.h"
 

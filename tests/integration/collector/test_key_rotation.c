@@ -200,7 +200,7 @@ static void test_rotation_keeps_the_counts(void **state)
                   during, total);
     /* the uploads did overlap it: some stored after it, some reloaded the keys for it */
     assert_true(during < total);
-    assert_true(log_count(&B, "key.loaded") >= 2);
+    assert_true(log_count(&B, "key.loaded") >= 3); /* start, then once per rotation */
     /* nothing lost: every grid whole, on the current key, both rotations audited */
     PGconn *a = it_db(&A);
     assert_int_equal(total, it_sql_long(a, "SELECT count(*) FROM grid"));
@@ -250,10 +250,23 @@ static void test_concurrent_and_stopped_rotations(void **state)
     assert_int_equal(obs_keyring_load(B.key_path, &ring, &e), OBS_OK);
     size_t n0 = ring.n;
     long audits = it_sql_long(b, "SELECT count(*) FROM audit_log WHERE action = 'key.rotate'");
+    /* the test holds the lifecycle guard until both rotations wait for it: they overlap */
+    PGconn *g = it_db(&B);
+    PQclear(PQexec(g, "SELECT pg_advisory_lock(72460, 0)"));
     pid_t p[2];
     for (int i = 0; i < 2; i++)
         if ((p[i] = fork()) == 0)
             _exit(it_cli(&B, NULL, 0, (const char *const[]){"key", "rotate", NULL}));
+    long waiters = 0;
+    for (int i = 0; i < 300 && waiters < 2; i++) {
+        waiters = it_sql_long(b, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                                 " AND classid = 72460 AND objid = 0 AND NOT granted");
+        if (waiters < 2)
+            usleep(50 * 1000);
+    }
+    assert_int_equal(waiters, 2);
+    PQclear(PQexec(g, "SELECT pg_advisory_unlock(72460, 0)"));
+    PQfinish(g);
     for (int i = 0; i < 2; i++) {
         int st = 0;
         waitpid(p[i], &st, 0);
