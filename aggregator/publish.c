@@ -1,26 +1,23 @@
 /* publish.c: cells as each audience may see them, every view cut from one protection per year
- * (post cells included), with a cache keyed by the year's generation (see publish.h and
- * docs/indicators.md, "Publication"). */
+ * (post cells included, protect.h): protected readers read the published round's snapshot,
+ * a post's own cells are read as they are now (see publish.h and docs/indicators.md,
+ * "Publication" and "Publication lag"). */
 #include "publish.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "config.h"
 #include "db.h"
+#include "db_read.h"
 #include "log.h"
+#include "protect.h"
 #include "ref.h"
-
-#define CELLCOLS                                                                              \
-    "area, period, mesure, sexe, age, statut, origine, problematique, partenaire, mode, num,"  \
-    " den, value"
 
 /* The cells a view may see, with the current observation status, in key order. */
 static const char SQL_SELECT[] =
-    "SELECT " CELLCOLS ", agg_obs_status(pstart, freq, $13::int), lvl"
+    "SELECT " AGG_CELLCOLS ", agg_obs_status(pstart, freq, $13::int), lvl"
     " FROM indicator"
     " WHERE ($1::text[] IS NULL OR mesure = ANY($1::text[]))"
     "   AND ($2::text[] IS NULL OR area = ANY($2::text[]))"
@@ -35,25 +32,10 @@ static const char SQL_SELECT[] =
     "   AND ($11::date IS NULL OR pstart >= $11::date)"
     "   AND ($12::date IS NULL OR agg_period_end(pstart, freq) <= $12::date)"
     "   AND CASE $14::text WHEN 'analyst' THEN true"
-    "                      WHEN 'post' THEN lvl <> 'P' OR area = $15::text"
+    "                      WHEN 'own' THEN area = $15::text"
     "                      ELSE lvl <> 'P' END"
     " ORDER BY area, period, mesure, sexe, age, statut, origine, problematique, partenaire, mode"
     " LIMIT $16::bigint";
-
-/* A year's whole table, post cells included, for its protection: counted first (the array
- * is allocated once, at its size: a national year is ~1.3 million cells of 192 bytes), then
- * read through a cursor in batches (in the caller's REPEATABLE READ snapshot, so the count
- * holds). */
-#define YEAR_WHERE " FROM indicator WHERE pstart >= $1::date AND pstart < $2::date"
-static const char SQL_YEAR_COUNT[] = "SELECT count(*)" YEAR_WHERE;
-static const char SQL_YEAR_CURSOR[] =
-    "DECLARE agg_year NO SCROLL CURSOR FOR SELECT " CELLCOLS YEAR_WHERE;
-static const char SQL_YEAR_FETCH[] = "FETCH 50000 FROM agg_year";
-static const char SQL_YEAR_CLOSE[] = "CLOSE agg_year";
-
-static const char SQL_GEN[] = "SELECT gen FROM agg_generation WHERE year = $1::int";
-
-static const char SQL_BEGIN[] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
 const char *agg_unit(const char *m)
 {
@@ -149,55 +131,7 @@ int agg_cellkey(const agg_cell *c, uint64_t *key)
     return 0;
 }
 
-/* ---- the protection cache -------------------------------------------------------------- */
-
-typedef struct cache_ent {
-    int year;
-    long long gen;          /* -1: nothing computed yet */
-    uint64_t *keys;         /* sorted; key << 2 | status (0 F, 1 C, 2 D) */
-    size_t n;
-    pthread_mutex_t mu;     /* held while computing or reading keys */
-    struct cache_ent *next;
-} cache_ent;
-
-static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
-static cache_ent *cache_head;
-
-static cache_ent *cache_get(int year)
-{
-    pthread_mutex_lock(&cache_mu);
-    cache_ent *c = cache_head;
-    while (c && c->year != year)
-        c = c->next;
-    if (c == NULL && (c = calloc(1, sizeof *c)) != NULL) {
-        c->year = year;
-        c->gen = -1;
-        pthread_mutex_init(&c->mu, NULL);
-        c->next = cache_head;
-        cache_head = c;
-    }
-    pthread_mutex_unlock(&cache_mu);
-    return c;
-}
-
-void agg_publish_reset(void)
-{
-    pthread_mutex_lock(&cache_mu);
-    while (cache_head) {
-        cache_ent *c = cache_head;
-        cache_head = c->next;
-        pthread_mutex_destroy(&c->mu);
-        free(c->keys);
-        free(c);
-    }
-    pthread_mutex_unlock(&cache_mu);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a >> 2, y = *(const uint64_t *)b >> 2;
-    return x < y ? -1 : x > y;
-}
+/* ---- reading cells --------------------------------------------------------------------- */
 
 /* Copy column col of row i into dst (cap bytes, NUL-terminated, truncated: the codes of the
  * table are shorter than the fields, the schema's code lists make sure of it). */
@@ -210,7 +144,7 @@ static void copy_field(char *dst, size_t cap, const PGresult *r, int i, int col)
     dst[len] = '\0';
 }
 
-static void row_to_cell(PGresult *r, int i, agg_cell *c)
+void agg_cell_from_row(PGresult *r, int i, agg_cell *c)
 {
     memset(c, 0, sizeof *c);
     copy_field(c->area, sizeof c->area, r, i, 0);
@@ -226,134 +160,6 @@ static void row_to_cell(PGresult *r, int i, agg_cell *c)
     c->conf_status = 'F';
 }
 
-/* Load the year's whole table (every level) into a new array *out of *n cells (free() it).
- * Runs inside the caller's transaction. */
-static obs_status load_year(PGconn *c, int year, agg_cell **out, size_t *n, obs_err *e)
-{
-    char from[24], to[24];
-    snprintf(from, sizeof from, "%04d-01-01", year);
-    snprintf(to, sizeof to, "%04d-01-01", year + 1);
-    const char *p[] = {from, to};
-    PGresult *r = NULL;
-    *out = NULL;
-    *n = 0;
-    obs_status rc = obs_db_exec(c, SQL_YEAR_COUNT, 2, p, &r, e);
-    if (rc)
-        return rc;
-    size_t count = (size_t)strtoull(PQgetvalue(r, 0, 0), NULL, 10);
-    PQclear(r);
-    agg_cell *cells = malloc((count ? count : 1) * sizeof *cells);
-    if (cells == NULL)
-        return obs_fail(e, OBS_ERR_NOMEM, "E_NOMEM", "mémoire insuffisante");
-    if ((rc = obs_db_exec(c, SQL_YEAR_CURSOR, 2, p, NULL, e)))
-        goto fail;
-    for (;;) {
-        if ((rc = obs_db_exec(c, SQL_YEAR_FETCH, 0, NULL, &r, e)))
-            goto fail;
-        size_t rows = (size_t)PQntuples(r);
-        if (*n + rows > count) { /* cannot happen: same snapshot as the count */
-            PQclear(r);
-            rc = obs_fail(e, OBS_ERR_INTERNAL, "E_INTERNAL", "table de l'année modifiée");
-            goto fail;
-        }
-        for (size_t i = 0; i < rows; i++)
-            row_to_cell(r, (int)i, &cells[(*n)++]);
-        PQclear(r);
-        if (rows == 0)
-            break;
-    }
-    if ((rc = obs_db_exec(c, SQL_YEAR_CLOSE, 0, NULL, NULL, e)))
-        goto fail;
-    *out = cells;
-    return OBS_OK;
-fail:
-    free(cells);
-    *n = 0;
-    return rc;
-}
-
-static long ms_between(const struct timespec *a, const struct timespec *b)
-{
-    return (long)((b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000);
-}
-
-/* Recompute the protection of entry ce (its mutex held) from the snapshot's table. */
-static obs_status protect_year(PGconn *c, cache_ent *ce, long long gen, obs_err *e)
-{
-    agg_cell *cells = NULL;
-    size_t n = 0;
-    struct timespec t0, t1, t2;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    obs_status rc = load_year(c, ce->year, &cells, &n, e);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    if (rc == OBS_OK && n)
-        rc = agg_sdc_apply(cells, n, obs_config_get()->sdc_k, e);
-    clock_gettime(CLOCK_MONOTONIC, &t2);
-    uint64_t *keys = NULL;
-    if (rc == OBS_OK && (keys = malloc((n ? n : 1) * sizeof *keys)) == NULL)
-        rc = obs_fail(e, OBS_ERR_NOMEM, "E_NOMEM", "mémoire insuffisante");
-    for (size_t i = 0; rc == OBS_OK && i < n; i++) {
-        uint64_t k;
-        if (agg_cellkey(&cells[i], &k))
-            rc = obs_fail(e, OBS_ERR_INTERNAL, "E_INTERNAL", "cellule non codable");
-        int st = cells[i].conf_status == 'C' ? 1 : cells[i].conf_status == 'D' ? 2 : 0;
-        keys[i] = k << 2 | (uint64_t)st;
-    }
-    free(cells);
-    if (rc) {
-        free(keys);
-        return rc;
-    }
-    qsort(keys, n, sizeof *keys, cmp_u64);
-    free(ce->keys);
-    ce->keys = keys;
-    ce->n = n;
-    ce->gen = gen;
-    obs_log(OBS_LOG_INFO, "agg.protect", "year=%d cells=%zu gen=%lld load_ms=%ld sdc_ms=%ld",
-            ce->year, n, gen, ms_between(&t0, &t1), ms_between(&t1, &t2));
-    return OBS_OK;
-}
-
-static char lookup(const cache_ent *ce, const agg_cell *cell)
-{
-    uint64_t k;
-    if (agg_cellkey(cell, &k))
-        return 'C';
-    uint64_t probe = k << 2;
-    const uint64_t *hit = bsearch(&probe, ce->keys, ce->n, sizeof probe, cmp_u64);
-    if (hit == NULL) { /* cannot happen: same snapshot; fail closed */
-        obs_log(OBS_LOG_ERROR, "agg.protect", "missing=1 year=%d", ce->year);
-        return 'C';
-    }
-    static const char st[4] = {'F', 'C', 'D', 'C'};
-    return st[*hit & 3];
-}
-
-/* Set conf_status of every cell of year that needs protection (needs[i]). */
-static obs_status protect_cells(PGconn *c, int year, agg_cell *cells, const unsigned char *needs,
-                                size_t n, obs_err *e)
-{
-    char ys[16];
-    snprintf(ys, sizeof ys, "%d", year);
-    PGresult *r = NULL;
-    obs_status rc = obs_db_exec(c, SQL_GEN, 1, (const char *[]){ys}, &r, e);
-    if (rc)
-        return rc;
-    long long gen = PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
-    PQclear(r);
-    cache_ent *ce = cache_get(year);
-    if (ce == NULL)
-        return obs_fail(e, OBS_ERR_NOMEM, "E_NOMEM", "mémoire insuffisante");
-    pthread_mutex_lock(&ce->mu);
-    if (ce->gen != gen)
-        rc = protect_year(c, ce, gen, e);
-    for (size_t i = 0; rc == OBS_OK && i < n; i++)
-        if (needs[i] && strncmp(cells[i].period, ys, 4) == 0)
-            cells[i].conf_status = lookup(ce, &cells[i]);
-    pthread_mutex_unlock(&ce->mu);
-    return rc;
-}
-
 static void period_bounds(const agg_query *q, char *from, char *to, size_t cap)
 {
     from[0] = to[0] = '\0';
@@ -363,8 +169,10 @@ static void period_bounds(const agg_query *q, char *from, char *to, size_t cap)
         agg_month_date(agg_period_last(&q->to) + 1, to, cap);
 }
 
-static obs_status select_tx(PGconn *c, const agg_query *q, agg_view view, const char *post,
-                            size_t max, agg_cell **out, size_t *n, obs_err *e)
+/* The cells of q that the audience who ("public", "analyst", "own": one post's cells only)
+ * may see, in key order, into a new array (free() it). */
+static obs_status run_select(PGconn *c, const agg_query *q, const char *who, const char *post,
+                             size_t max, agg_cell **out, size_t *n, obs_err *e)
 {
     const char *p[16] = {0};
     for (int k = 0; k < AGG_F_COUNT; k++)
@@ -376,10 +184,12 @@ static obs_status select_tx(PGconn *c, const agg_query *q, agg_view view, const 
     p[10] = from[0] ? from : NULL;
     p[11] = to[0] ? to : NULL;
     p[12] = lock;
-    p[13] = view == AGG_VIEW_ANALYST ? "analyst" : view == AGG_VIEW_POST ? "post" : "public";
+    p[13] = who;
     p[14] = post ? post : "";
     p[15] = limit;
     PGresult *r = NULL;
+    *out = NULL;
+    *n = 0;
     obs_status rc = obs_db_exec(c, SQL_SELECT, 16, p, &r, e);
     if (rc)
         return rc;
@@ -391,60 +201,205 @@ static obs_status select_tx(PGconn *c, const agg_query *q, agg_view view, const 
                         "from, to...)", max);
     }
     agg_cell *cells = malloc((rows ? rows : 1) * sizeof *cells);
-    unsigned char *needs = malloc(rows ? rows : 1);
-    if (cells == NULL || needs == NULL) {
+    if (cells == NULL) {
         PQclear(r);
-        free(cells);
-        free(needs);
         return obs_fail(e, OBS_ERR_NOMEM, "E_NOMEM", "mémoire insuffisante");
     }
-    int years[64], nyears = 0;
     for (size_t i = 0; i < rows; i++) {
-        row_to_cell(r, (int)i, &cells[i]);
+        agg_cell_from_row(r, (int)i, &cells[i]);
         cells[i].obs_status = PQgetvalue(r, (int)i, 13)[0];
-        int own = view == AGG_VIEW_POST && strcmp(cells[i].area, post) == 0;
-        needs[i] = !own;
-        int y = (int)strtol(cells[i].period, NULL, 10), seen = 0;
-        for (int j = 0; j < nyears; j++)
-            seen |= years[j] == y;
-        if (needs[i] && !seen && nyears < (int)OBS_ARRAY_LEN(years))
-            years[nyears++] = y;
     }
     PQclear(r);
-    for (int j = 0; rc == OBS_OK && j < nyears; j++)
-        rc = protect_cells(c, years[j], cells, needs, rows, e);
-    free(needs);
-    if (rc == OBS_OK && nyears == (int)OBS_ARRAY_LEN(years))
-        rc = obs_fail(e, OBS_ERR_TOO_LARGE, "E_TOO_MANY_CELLS",
-                      "trop d'années demandées à la fois : précisez from et to");
-    if (rc) {
-        free(cells);
-        return rc;
-    }
     *out = cells;
     *n = rows;
     return OBS_OK;
 }
 
-obs_status agg_select_cells(PGconn *c, const agg_query *q, agg_view view, const char *post,
-                            size_t max, agg_cell **out, size_t *n, obs_err *e)
+/* ---- protecting them ------------------------------------------------------------------- */
+
+/* Where the protections come from: the round (its snapshot holds their generations), or
+ * the reader's own snapshot (live: each year's protection at the generation it sees). */
+typedef struct prot_src {
+    agg_round *round; /* NULL: live */
+    PGconn *c;
+    agg_prot *held[AGG_ROUND_YEARS]; /* live: the references taken */
+    int nheld;
+} prot_src;
+
+static const char SQL_GEN[] =
+    "SELECT gen, to_char(changed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+    " FROM agg_generation WHERE year = $1::int";
+
+static obs_status prot_of(prot_src *s, int year, const agg_prot **out, obs_err *e)
 {
     *out = NULL;
-    *n = 0;
-    if (view == AGG_VIEW_POST && post == NULL)
-        return obs_fail(e, OBS_ERR_INTERNAL, "E_INTERNAL", "vue poste sans poste");
+    if (s->round) {
+        *out = agg_round_prot(s->round, year);
+        return OBS_OK;
+    }
+    if (s->nheld == AGG_ROUND_YEARS)
+        return obs_fail(e, OBS_ERR_TOO_LARGE, "E_TOO_MANY_CELLS",
+                        "trop d'années demandées à la fois : précisez from et to");
+    char ys[16];
+    snprintf(ys, sizeof ys, "%d", year);
+    PGresult *r = NULL;
+    obs_status rc = obs_db_exec(s->c, SQL_GEN, 1, (const char *[]){ys}, &r, e);
+    if (rc)
+        return rc;
+    long long gen = PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+    char changed[24] = "";
+    if (PQntuples(r))
+        snprintf(changed, sizeof changed, "%s", PQgetvalue(r, 0, 1));
+    PQclear(r);
+    agg_prot *p = NULL;
+    if ((rc = agg_prot_get(s->c, year, gen, changed, &p, e)) == OBS_OK) {
+        s->held[s->nheld++] = p;
+        *out = p;
+    }
+    return rc;
+}
+
+/* Set conf_status of every cell from its year's protection (year by year, in the order the
+ * cells come: key order is area first, so years interleave: remember the last one). The
+ * answer is as of the latest change of the years it shows. */
+static obs_status protect_all(prot_src *s, agg_cell *cells, size_t n, char as_of[24], obs_err *e)
+{
+    const agg_prot *p = NULL;
+    int year = -1;
+    for (size_t i = 0; i < n; i++) {
+        int y = (int)strtol(cells[i].period, NULL, 10);
+        if (y != year) {
+            const agg_prot *found = NULL;
+            if (s->round)
+                found = agg_round_prot(s->round, y);
+            else
+                for (int k = 0; k < s->nheld && !found; k++)
+                    found = s->held[k]->year == y ? s->held[k] : NULL;
+            obs_status rc = found || s->round ? OBS_OK : prot_of(s, y, &found, e);
+            if (rc)
+                return rc;
+            p = found;
+            year = y;
+            if (p && strcmp(p->changed_at, as_of) > 0)
+                snprintf(as_of, 24, "%s", p->changed_at);
+        }
+        cells[i].conf_status = p ? agg_prot_status(p, &cells[i]) : 'C'; /* fail closed */
+    }
+    return OBS_OK;
+}
+
+static const char SQL_BEGIN[] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
+/* In one REPEATABLE READ snapshot (the round's, or a new one when round is NULL): the
+ * protected cells the audience who sees. A round whose snapshot cannot be imported any more
+ * (its connection was lost) is marked broken and OBS_ERR_DB returned. */
+static obs_status protected_select(PGconn *c, agg_round *round, const agg_query *q,
+                                   const char *who, size_t max, agg_selection *out, obs_err *e)
+{
     obs_status rc = obs_db_run(c, SQL_BEGIN, e);
     if (rc)
         return rc;
-    rc = select_tx(c, q, view, post, max, out, n, e);
+    if (round) {
+        char set[96];
+        snprintf(set, sizeof set, "SET TRANSACTION SNAPSHOT '%s'", round->snapshot);
+        if ((rc = obs_db_run(c, set, e)) != OBS_OK)
+            round->broken = 1;
+    }
+    prot_src s = {.round = round, .c = c};
+    if (rc == OBS_OK)
+        rc = run_select(c, q, who, NULL, max, &out->cells, &out->n, e);
+    if (rc == OBS_OK)
+        rc = protect_all(&s, out->cells, out->n, out->as_of, e);
+    for (int k = 0; k < s.nheld; k++)
+        agg_prot_release(s.held[k]);
     PGresult *r = PQexec(c, rc ? "ROLLBACK" : "COMMIT");
     PQclear(r);
+    if (rc) {
+        free(out->cells);
+        out->cells = NULL;
+        out->n = 0;
+    }
+    return rc;
+}
+
+/* Insert a post's own cells (one area: a contiguous run in key order, which sorts after
+ * "FR" and the "D" codes and before the "R" codes whatever the collation) among the others. */
+static obs_status merge_own(agg_selection *s, agg_cell *own, size_t nown, const char *post,
+                            size_t max, obs_err *e)
+{
+    if (max && s->n + nown > max)
+        return obs_fail(e, OBS_ERR_TOO_LARGE, "E_TOO_MANY_CELLS",
+                        "plus de %zu cellules : précisez les filtres (mesure, area, period, "
+                        "from, to...)", max);
+    agg_cell *all = realloc(s->cells, (s->n + nown ? s->n + nown : 1) * sizeof *all);
+    if (all == NULL)
+        return obs_fail(e, OBS_ERR_NOMEM, "E_NOMEM", "mémoire insuffisante");
+    size_t at = 0;
+    while (at < s->n && strcmp(all[at].area, post) < 0)
+        at++;
+    memmove(all + at + nown, all + at, (s->n - at) * sizeof *all);
+    memcpy(all + at, own, nown * sizeof *all);
+    s->cells = all;
+    s->n += nown;
+    return OBS_OK;
+}
+
+obs_status agg_select(PGconn *c, const agg_query *q, agg_view view, const char *post,
+                      size_t max, agg_selection *out, obs_err *e)
+{
+    memset(out, 0, sizeof *out);
+    if (view == AGG_VIEW_POST && post == NULL)
+        return obs_fail(e, OBS_ERR_INTERNAL, "E_INTERNAL", "vue poste sans poste");
+    const char *who = view == AGG_VIEW_ANALYST ? "analyst" : "public";
+    agg_round *round = NULL;
+    obs_status rc = OBS_OK;
+    if (!obs_db_is_replica(c) && agg_round_acquire(&round, e) != OBS_OK) {
+        obs_log(OBS_LOG_WARN, "agg.round", "code=%s", e->code); /* protect live instead */
+        obs_err_clear(e);
+    }
+    rc = protected_select(c, round, q, who, max, out, e);
+    if (rc && round && round->broken) { /* the round's connection is gone: live, this once */
+        obs_err_clear(e);
+        rc = protected_select(c, NULL, q, who, max, out, e);
+    }
+    agg_round_release(round);
+    if (rc == OBS_OK && view == AGG_VIEW_POST) { /* its own cells as they are now */
+        agg_cell *own = NULL;
+        size_t nown = 0;
+        rc = run_select(c, q, "own", post, max, &own, &nown, e);
+        if (rc == OBS_OK)
+            rc = merge_own(out, own, nown, post, max, e);
+        free(own);
+    }
+    if (rc) {
+        free(out->cells);
+        memset(out, 0, sizeof *out);
+    }
+    return rc;
+}
+
+obs_status agg_select_cells(PGconn *c, const agg_query *q, agg_view view, const char *post,
+                            size_t max, agg_cell **out, size_t *n, obs_err *e)
+{
+    agg_selection s;
+    obs_status rc = agg_select(c, q, view, post, max, &s, e);
+    *out = s.cells;
+    *n = s.n;
     return rc;
 }
 
 obs_status agg_published_cells(PGconn *c, const agg_query *q, int include_posts, agg_cell **out,
                                size_t *n, obs_err *e)
 {
-    return agg_select_cells(c, q, include_posts ? AGG_VIEW_ANALYST : AGG_VIEW_PUBLIC, NULL, 0,
-                            out, n, e);
+    agg_selection s;
+    memset(&s, 0, sizeof s);
+    obs_status rc = protected_select(c, NULL, q, include_posts ? "analyst" : "public", 0, &s, e);
+    *out = s.cells;
+    *n = s.n;
+    return rc;
+}
+
+void agg_publish_reset(void)
+{
+    agg_protect_reset();
 }

@@ -25,6 +25,32 @@ typedef enum agg_view {
     AGG_VIEW_POST     /* the public cells plus one post's own cells, unprotected ('F') */
 } agg_view;
 
+/* The columns agg_cell_from_row reads, in its order. */
+#define AGG_CELLCOLS                                                                          \
+    "area, period, mesure, sexe, age, statut, origine, problematique, partenaire, mode, num,"  \
+    " den, value"
+
+/* Row i of r (columns AGG_CELLCOLS first) as a cell: obs_status 'P', conf_status 'F'. */
+void agg_cell_from_row(PGresult *r, int i, agg_cell *c);
+
+/* An answer: its cells and the time of the latest change of the figures it shows
+ * ("YYYY-MM-DDTHH:MM:SSZ", "" without any protected cell). */
+typedef struct agg_selection {
+    agg_cell *cells; /* owned: free() */
+    size_t n;
+    char as_of[24];
+} agg_selection;
+
+/* The cells matching q (NULL: every cell) that view may see, in key order. On the primary,
+ * the protected cells are those of the published round (protect.h: the latest completed
+ * protection, which may lag the latest uploads by a few seconds, never waited for once one
+ * exists); a post's own cells in AGG_VIEW_POST are read as they are now, unprotected. On a
+ * standby, the reader's own snapshot is protected (computed when not known yet). More than
+ * max cells (0: no limit): OBS_ERR_TOO_LARGE. Failures: OBS_ERR_DB, OBS_ERR_NOMEM,
+ * OBS_ERR_INTERNAL (SDC failure). */
+obs_status agg_select(PGconn *c, const agg_query *q, agg_view view, const char *post,
+                      size_t max, agg_selection *out, obs_err *e);
+
 /* The cells matching q (NULL: every cell) that view may see, sorted by key, into a new
  * array *out of *n cells (free() it). post names the post of AGG_VIEW_POST (else ignored).
  * obs_status is the current one (final once the period is locked); conf_status is set, and
@@ -34,8 +60,9 @@ typedef enum agg_view {
 obs_status agg_select_cells(PGconn *c, const agg_query *q, agg_view view, const char *post,
                             size_t max, agg_cell **out, size_t *n, obs_err *e);
 
-/* What the exporters publish: agg_select_cells with AGG_VIEW_PUBLIC, or AGG_VIEW_ANALYST when
- * include_posts is 1, without limit. */
+/* What the exporters publish: the cells of AGG_VIEW_PUBLIC, or AGG_VIEW_ANALYST when
+ * include_posts is 1, without limit, protected in the reader's own snapshot (the SDMX
+ * publication runs record the state they read: sdmx_vintage.c). */
 obs_status agg_published_cells(PGconn *c, const agg_query *q, int include_posts, agg_cell **out,
                                size_t *n, obs_err *e);
 
@@ -46,7 +73,7 @@ const char *agg_unit(const char *mesure);
  * breakdown codes), injective over valid keys; -1 when the cell has an unknown code. */
 int agg_cellkey(const agg_cell *c, uint64_t *key);
 
-/* Forget every cached protection (tests, shutdown). */
+/* Forget every cached protection and round (tests, shutdown): agg_protect_reset. */
 void agg_publish_reset(void);
 
 #endif

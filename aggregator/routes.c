@@ -91,7 +91,9 @@ static json_t *cell_json(const agg_cell *c)
 }
 
 /* {"cells":[...]}, written cell by cell (a large answer never exists as one JSON tree). */
-static obs_status write_cells(obs_buf *b, const agg_cell *cells, size_t n)
+/* {"cells": [...], "as_of": "..."}: as_of is when the protected figures shown last changed
+ * (null without any: a post's own cells only, or none). */
+static obs_status write_cells(obs_buf *b, const agg_cell *cells, size_t n, const char *as_of)
 {
     obs_status rc = obs_buf_puts(b, "{\"cells\":[");
     for (size_t i = 0; rc == OBS_OK && i < n; i++) {
@@ -107,7 +109,10 @@ static obs_status write_cells(obs_buf *b, const agg_cell *cells, size_t n)
             rc = obs_buf_puts(b, s);
         free(s);
     }
-    return rc ? rc : obs_buf_puts(b, "]}");
+    if (rc == OBS_OK)
+        rc = as_of[0] ? obs_buf_printf(b, "],\"as_of\":\"%s\"}", as_of)
+                      : obs_buf_puts(b, "],\"as_of\":null}");
+    return rc;
 }
 
 void agg_indicators_get(obs_request *rq, obs_response *rs)
@@ -152,12 +157,12 @@ void agg_indicators_get(obs_request *rq, obs_response *rs)
     }
     /* The public view may be read on the standby (db_read.h); the others on the primary. */
     PGconn *c = view == AGG_VIEW_PUBLIC ? obs_db_read_conn(&e) : obs_db_conn(&e);
-    agg_cell *cells = NULL;
-    size_t n = 0;
-    obs_status rc = c ? agg_select_cells(c, &q, view, post, AGG_MAX_CELLS, &cells, &n, &e)
-                      : OBS_ERR_DB;
+    agg_selection sel = {0};
+    obs_status rc = c ? agg_select(c, &q, view, post, AGG_MAX_CELLS, &sel, &e) : OBS_ERR_DB;
     if (rc && (c = obs_db_read_retry(c, &e)) != NULL)
-        rc = agg_select_cells(c, &q, view, post, AGG_MAX_CELLS, &cells, &n, &e);
+        rc = agg_select(c, &q, view, post, AGG_MAX_CELLS, &sel, &e);
+    agg_cell *cells = rc ? NULL : sel.cells;
+    size_t n = rc ? 0 : sel.n;
     size_t kept = 0; /* the filters known only after protection */
     for (size_t i = 0; rc == OBS_OK && i < n; i++)
         if (agg_query_keeps(&q, &cells[i]))
@@ -170,7 +175,7 @@ void agg_indicators_get(obs_request *rq, obs_response *rs)
     }
     obs_buf b;
     obs_buf_init(&b, 0);
-    rc = write_cells(&b, cells, n);
+    rc = write_cells(&b, cells, n, sel.as_of);
     free(cells);
     if (rc) {
         obs_buf_free(&b);

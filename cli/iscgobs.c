@@ -126,7 +126,7 @@ static int cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     cli_add_routes();
-    if ((cfg.refresh && agg_warm_start(&e)) || obs_http_start(&cfg, &e)) {
+    if (agg_warm_start(&e) || obs_http_start(&cfg, &e)) {
         agg_warm_stop();
         col_keys_teardown();
         return obs_arg_fail(&e);

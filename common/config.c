@@ -116,6 +116,12 @@ obs_status obs_config_load(obs_config *c, obs_err *e)
     if ((rc = env_long("ISCGOBS_SDC_K", 11, 2, 1000, &n, e)))
         return rc;
     c->sdc_k = (int)n;
+    if ((rc = env_long("ISCGOBS_PROTECT_PAUSE_MS", 2000, 0, 600000, &n, e)))
+        return rc;
+    c->protect_pause_ms = (int)n;
+    if ((rc = env_long("ISCGOBS_PROTECT_WAIT_MS", 0, 0, 600000, &n, e)))
+        return rc;
+    c->protect_wait_ms = (int)n;
     if ((rc = env_long("ISCGOBS_LOCK_MONTHS", 3, 0, 120, &n, e)))
         return rc;
     c->lock_months = (int)n;

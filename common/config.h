@@ -14,6 +14,11 @@ typedef struct obs_config {
     char signing_key_file[1024]; /* ISCGOBS_SIGNING_KEY_FILE: Ed25519 key of publications */
     char var_dir[1024];      /* ISCGOBS_VAR: where the embedded cluster and key live */
     int sdc_k;               /* ISCGOBS_SDC_K */
+    int protect_pause_ms;    /* ISCGOBS_PROTECT_PAUSE_MS: the background protection's pause
+                                between two rounds (aggregator/protect.h), 2000 */
+    int protect_wait_ms;     /* ISCGOBS_PROTECT_WAIT_MS: how long a protected reader may wait
+                                for a round covering the latest uploads before it is served the
+                                previous one, 0 (never waits while one exists) */
     int lock_months;         /* ISCGOBS_LOCK_MONTHS */
     int retention_months;    /* ISCGOBS_RETENTION_MONTHS: the microdata of months older than
                               * this are purged by a daily task of serve; 0 (default): never */

@@ -25,13 +25,16 @@ obs_status exp_cells_load(PGconn *c, agg_view view, const char *post, const char
         rc = agg_query_set(&q, AGG_F_PERIOD, periods, e);
     for (int k = AGG_F_SEXE; rc == OBS_OK && dims_total && k <= AGG_F_MODE; k++)
         rc = agg_query_set(&q, (agg_fkey)k, "_T", e);
-    agg_cell *v = NULL;
-    size_t n = 0;
+    agg_selection sel = {0};
     if (rc == OBS_OK)
-        rc = agg_select_cells(c, &q, view, post, 0, &v, &n, e);
+        rc = agg_select(c, &q, view, post, 0, &sel, e);
     agg_query_free(&q);
     if (rc)
         return rc;
+    agg_cell *v = sel.cells;
+    size_t n = sel.n;
+    if (strcmp(sel.as_of, cs->as_of) > 0)
+        snprintf(cs->as_of, sizeof cs->as_of, "%s", sel.as_of);
     if (cs->v == NULL) {
         cs->v = v;
         cs->n = n;
@@ -48,6 +51,15 @@ obs_status exp_cells_load(PGconn *c, agg_view view, const char *post, const char
     cs->v = all;
     cs->n += n;
     return OBS_OK;
+}
+
+void exp_cells_as_of(const exp_cells *cs, char *out, size_t cap)
+{
+    const char *t = cs->as_of; /* YYYY-MM-DDTHH:MM:SSZ */
+    if (strlen(t) < 19)
+        snprintf(out, cap, "%s", "");
+    else
+        snprintf(out, cap, " Données au %.2s/%.2s/%.4s à %.8s UTC.", t + 8, t + 5, t, t + 11);
 }
 
 void exp_cells_free(exp_cells *cs)

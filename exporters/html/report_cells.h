@@ -19,7 +19,11 @@
 typedef struct exp_cells {
     agg_cell *v; /* owned (free) */
     size_t n;
+    char as_of[24]; /* the latest change of the protected figures loaded (agg_selection) */
 } exp_cells;
+
+/* " Données au JJ/MM/AAAA à HH:MM:SS UTC." for cs->as_of ("" when unknown), into out. */
+void exp_cells_as_of(const exp_cells *cs, char *out, size_t cap);
 
 /* Load the cells view may see (post: the post of AGG_VIEW_POST) matching comma-separated
  * filters (NULL: no filter; dims_total 1: every breakdown dimension "_T"). Appends to cs

@@ -199,7 +199,11 @@ obs_status exp_report_monthly(PGconn *c, int year, int month, const exp_page_ctx
     exp_html_raw(&h, "<p class=\"chapeau\">Chiffres nationaux du mois de ");
     exp_html_text(&h, label);
     exp_html_raw(&h, provisional ? " (provisoires)" : " (définitifs)");
-    exp_html_raw(&h, ", comparés aux mois précédents. Valeurs masquées : « " EXP_SECRET
+    char as_of[64];
+    exp_cells_as_of(&cs, as_of, sizeof as_of);
+    exp_html_raw(&h, ", comparés aux mois précédents.");
+    exp_html_text(&h, as_of);
+    exp_html_raw(&h, " Valeurs masquées : « " EXP_SECRET
                      " » (voir la <a href=\"#methodologie\">méthodologie</a>).</p>"
                      "<section id=\"comparaison\"><h2>Le mois et les précédents</h2><table "
                      "id=\"tableau-mois\"><caption>Indicateurs nationaux, ");

@@ -155,6 +155,9 @@ obs_status exp_report_national(PGconn *c, int year, obs_buf *body, char *title, 
                      "gendarmerie en ");
     exp_html_text(&h, yp);
     exp_html_raw(&h, provisional ? " (chiffres provisoires)." : " (chiffres définitifs).");
+    char as_of[64];
+    exp_cells_as_of(&cs, as_of, sizeof as_of);
+    exp_html_text(&h, as_of);
     exp_html_raw(&h, " Les valeurs couvertes par le secret statistique sont signalées « "
                      EXP_SECRET " » ; voir la <a href=\"#methodologie\">méthodologie</a>.</p>"
                      "<section id=\"chiffres-cles\"><h2>Chiffres clés</h2><ul class=\"chiffres\">");

@@ -74,6 +74,9 @@ static void child_env(const it_server *s, const char *const *extra)
     snprintf(signing, sizeof signing, "%s/signing.key", s->dir);
     setenv("ISCGOBS_SIGNING_KEY_FILE", signing, 1);
     setenv("ISCGOBS_THREADS", "4", 1);
+    /* Protected readers wait for the round of the uploads just made (the tests read right
+     * after them); test_publication_lag reads with the default, 0. */
+    setenv("ISCGOBS_PROTECT_WAIT_MS", "60000", 0);
     for (; extra && *extra; extra++) {
         char kv[1024];
         snprintf(kv, sizeof kv, "%s", *extra);

@@ -248,7 +248,7 @@ static void test_warm_once(void **state)
         if (!(got = it_sql_long(c, sql) == 1))
             usleep(100 * 1000);
     assert_true(got);
-    int warm_a = ops_log_count(&A, "agg.warm year="), warm_b = ops_log_count(&B, "agg.warm year=");
+    int warm_a = ops_log_count(&A, "agg.warm round="), warm_b = ops_log_count(&B, "agg.warm round=");
     int busy_a = ops_log_count(&A, "task=agg.warm held=0"), busy_b = ops_log_count(&B, "task=agg.warm held=0");
     char grid[400], path[80];
     const it_server *srv[2] = {&A, &B};
@@ -271,12 +271,12 @@ static void test_warm_once(void **state)
             usleep(100 * 1000);
     }
     assert_true(waited);
-    assert_int_equal(ops_log_count(&A, "agg.warm year="), warm_a);
-    assert_int_equal(ops_log_count(&B, "agg.warm year="), warm_b);
+    assert_int_equal(ops_log_count(&A, "agg.warm round="), warm_a);
+    assert_int_equal(ops_log_count(&B, "agg.warm round="), warm_b);
     PQfinish(c); /* the session ends: the lock is released */
     int ran = 0;
     for (int i = 0; i < 300 && !ran; i++) {
-        ran = ops_log_count(&A, "agg.warm year=") > warm_a && ops_log_count(&B, "agg.warm year=") > warm_b;
+        ran = ops_log_count(&A, "agg.warm round=") > warm_a && ops_log_count(&B, "agg.warm round=") > warm_b;
         if (!ran)
             usleep(100 * 1000);
     }

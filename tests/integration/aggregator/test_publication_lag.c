@@ -1,0 +1,186 @@
+/* test_publication_lag.c: protected readers never wait for a protection (docs/indicators.md,
+ * "Publication lag"; spec indicators.md section 3), with the default configuration
+ * (ISCGOBS_PROTECT_WAIT_MS=0), a real server and PostgreSQL.
+ *
+ * The year is protected once (round 1). The test then takes the background protection's
+ * turn (the advisory lock servers of one database share, as another server protecting would)
+ * and a post uploads a correction: the next round cannot be built. Meanwhile a public reader (JSON and the national HTML
+ * report) is answered with round 1's figures and round 1's date, while the post reads its
+ * own new figures at once. Once the lock is released, the public answer moves to the new
+ * figures and date within the 15 seconds of the contract. */
+#include "web_client.h"
+
+#include "date.h"
+#include "task_lock.h"
+#include "warm.h"
+
+static it_server S;
+
+/* Lines of the server log holding word. */
+static int log_count(const char *word)
+{
+    size_t len = 0;
+    char *log = it_read_file(S.log_path, &len);
+    assert_non_null(log);
+    int n = 0;
+    for (const char *p = log; (p = strstr(p, word)) != NULL; p += strlen(word))
+        n++;
+    free(log);
+    return n;
+}
+static char tok_admin[80], tok_post[80];
+static int year;
+
+#define POST "ISCG-075-01"
+#define HEADER                                                                                \
+    "date_contact;ref_personne;date_naissance;sexe;code_postal;statut;origine;"              \
+    "connu_ss;problematiques;orientations;mode;commentaire\n"
+
+/* A grid of n contacts of n persons for month 3 of year. */
+static void put_grid(int n, const char *tag)
+{
+    char body[8192];
+    size_t len = (size_t)snprintf(body, sizeof body, HEADER);
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(body + len, sizeof body - len,
+                                "%04d-03-%02d;%s-%d;1980;F;75011;VICTIME;POL_ACCUEIL;NON;VIOL_CONJ;;"
+                                "BUREAU;\n", year, i % 28 + 1, tag, i);
+    char path[96];
+    snprintf(path, sizeof path, "/api/v1/grids/" POST "/%04d-03", year);
+    it_resp r;
+    it_http(&S, "PUT", path, tok_admin, "text/csv", body, len, &r);
+    if (r.status != 201 && r.status != 200)
+        fail_msg("upload: %ld %s", r.status, r.body);
+    it_resp_free(&r);
+}
+
+/* NB_CONTACTS of area for March (-1 when withheld or absent), and the answer's as_of. */
+static double contacts(const char *area, const char *token, char as_of[32])
+{
+    char path[160];
+    snprintf(path, sizeof path, "/api/v1/indicators?mesure=NB_CONTACTS&area=%s&period=%04d-03",
+             area, year);
+    it_resp r;
+    it_http(&S, "GET", path, token, NULL, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    json_t *j = json_loads(r.body, 0, NULL);
+    it_resp_free(&r);
+    assert_non_null(j);
+    const char *t = json_string_value(json_object_get(j, "as_of"));
+    snprintf(as_of, 32, "%s", t ? t : "");
+    json_t *cells = json_object_get(j, "cells"), *cell;
+    size_t i;
+    double v = -1;
+    json_array_foreach(cells, i, cell) {
+        json_t *val = json_object_get(cell, "value");
+        if (json_is_number(val))
+            v = json_number_value(val);
+    }
+    json_decref(j);
+    return v;
+}
+
+/* The national report's "Données au" sentence, e.g. "Données au 07/12/2026 à 08:40:12 UTC". */
+static void report_date(char out[64])
+{
+    char path[64];
+    snprintf(path, sizeof path, "/rapports/national/%04d", year);
+    it_resp r;
+    it_http(&S, "GET", path, NULL, NULL, NULL, 0, &r);
+    assert_int_equal(r.status, 200);
+    const char *d = strstr(r.body, "Données au ");
+    assert_non_null(d);
+    snprintf(out, 64, "%.40s", d);
+    it_resp_free(&r);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    setenv("ISCGOBS_SDC_K", "3", 1);
+    it_setup(&S, "it_publication_lag");
+    it_today(&year, NULL);
+    year -= 1;
+    char opened[16];
+    snprintf(opened, sizeof opened, "%04d-01", year);
+    it_post_add(&S, POST, "75", opened);
+    it_user_add(&S, "admin", NULL, tok_admin);
+    it_user_add(&S, "post", POST, tok_post);
+    /* the default wait (0) and pause */
+    it_start(&S, (const char *const[]){"ISCGOBS_PROTECT_WAIT_MS=0", NULL});
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    it_stop_checked(&S);
+    return 0;
+}
+
+static void test_previous_round_then_new(void **state)
+{
+    (void)state;
+    char t0[32], t1[32], tp[32], d0[64], d1[64];
+    put_grid(20, "avant");
+    /* round 1: the public figures reach 20 (the background round after the upload) */
+    double v = -1;
+    for (int i = 0; i < 150 && v != 20; i++) {
+        v = contacts("FR", NULL, t0);
+        if (v != 20)
+            usleep(100 * 1000);
+    }
+    assert_true(v == 20);
+    assert_int_equal(strlen(t0), 20); /* YYYY-MM-DDTHH:MM:SSZ */
+    report_date(d0);
+    sleep(1); /* the next change gets a later time (seconds) */
+
+    /* the test takes the protection's turn, as another server protecting would: the round
+     * after the correction cannot be built while it holds it */
+    PGconn *c = it_db(&S);
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT pg_advisory_lock(%d, hashtext('%s'))", OBS_TASK_LOCK_CLASS,
+             AGG_WARM_TASK);
+    PGresult *r = PQexec(c, sql);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    PQclear(r);
+    int turns = log_count("task=agg.warm held=0");
+    put_grid(30, "apres");
+    /* the background thread tried and found the turn taken (bounded by count and time) */
+    for (int i = 0; i < 200 && log_count("task=agg.warm held=0") == turns; i++)
+        usleep(50 * 1000);
+    assert_true(log_count("task=agg.warm held=0") > turns);
+    /* public readers: round 1 at once, with its date; the post: its own new figures */
+    for (int i = 0; i < 3; i++) {
+        assert_true(contacts("FR", NULL, t1) == 20);
+        assert_string_equal(t1, t0);
+    }
+    report_date(d1);
+    assert_string_equal(d1, d0);
+    assert_true(contacts(POST, tok_post, tp) == 30);
+    PQfinish(c); /* the session ends: the turn is released */
+
+    /* released: the new round within the contract's 15 s (bounded by count and time) */
+    double t_start = obs_now_ms();
+    v = -1;
+    while (v != 30 && obs_now_ms() - t_start < 15000) {
+        v = contacts("FR", NULL, t1);
+        if (v != 30)
+            usleep(50 * 1000);
+    }
+    print_message("public figures moved to 30 %.0f ms after the lock was released\n",
+                  obs_now_ms() - t_start);
+    assert_true(v == 30);
+    assert_true(strcmp(t1, t0) > 0);
+    report_date(d1);
+    assert_string_not_equal(d1, d0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_previous_round_then_new),
+    };
+    int failed = cmocka_run_group_tests_name("integration_publication_lag", tests, setup, teardown);
+    return failed || it_stop_failures;
+}
