@@ -11,23 +11,12 @@
 #include "web_client.h"
 
 #include "date.h"
+#include "ops_it.h"
 #include "task_lock.h"
 #include "warm.h"
 
 static it_server S;
 
-/* Lines of the server log holding word. */
-static int log_count(const char *word)
-{
-    size_t len = 0;
-    char *log = it_read_file(S.log_path, &len);
-    assert_non_null(log);
-    int n = 0;
-    for (const char *p = log; (p = strstr(p, word)) != NULL; p += strlen(word))
-        n++;
-    free(log);
-    return n;
-}
 static char tok_admin[80], tok_post[80];
 static int year;
 
@@ -144,12 +133,12 @@ static void test_previous_round_then_new(void **state)
     PGresult *r = PQexec(c, sql);
     assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
     PQclear(r);
-    int turns = log_count("task=agg.warm held=0");
+    int turns = ops_log_count(&S, "task=agg.warm held=0");
     put_grid(30, "apres");
     /* the background thread tried and found the turn taken (bounded by count and time) */
-    for (int i = 0; i < 200 && log_count("task=agg.warm held=0") == turns; i++)
+    for (int i = 0; i < 200 && ops_log_count(&S, "task=agg.warm held=0") == turns; i++)
         usleep(50 * 1000);
-    assert_true(log_count("task=agg.warm held=0") > turns);
+    assert_true(ops_log_count(&S, "task=agg.warm held=0") > turns);
     /* public readers: round 1 at once, with its date; the post: its own new figures */
     for (int i = 0; i < 3; i++) {
         assert_true(contacts("FR", NULL, t1) == 20);

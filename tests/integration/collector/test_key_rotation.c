@@ -128,19 +128,6 @@ static long stored_as(PGconn *c, const obs_keyring *ring, const char *post, cons
     return it_sql_long(c, sql);
 }
 
-/* Lines of s's server log holding word. */
-static int log_count(const it_server *s, const char *word)
-{
-    size_t len = 0;
-    char *log = it_read_file(s->log_path, &len);
-    assert_non_null(log);
-    int n = 0;
-    for (const char *p = log; (p = strstr(p, word)) != NULL; p += strlen(word))
-        n++;
-    free(log);
-    return n;
-}
-
 /* Replace B's key file by these bytes (mode 0600, as the service's). */
 static void write_key_file(const char *bytes, size_t len)
 {
@@ -200,7 +187,7 @@ static void test_rotation_keeps_the_counts(void **state)
                   during, total);
     /* the uploads did overlap it: some stored after it, some reloaded the keys for it */
     assert_true(during < total);
-    assert_true(log_count(&B, "key.loaded") >= 3); /* start, then once per rotation */
+    assert_true(ops_log_count(&B, "key.loaded") >= 3); /* start, then once per rotation */
     /* nothing lost: every grid whole, on the current key, both rotations audited */
     PGconn *a = it_db(&A);
     assert_int_equal(total, it_sql_long(a, "SELECT count(*) FROM grid"));
@@ -289,7 +276,7 @@ static void test_concurrent_and_stopped_rotations(void **state)
     assert_int_equal(obs_keyring_append(B.key_path, &ring, &e), OBS_OK);
     it_stop_checked(&B);
     it_start(&B, NULL);
-    assert_true(log_count(&B, "key.pending") >= 1);
+    assert_true(ops_log_count(&B, "key.pending") >= 1);
     char post[32], ref[128];
     simple_reference(post, ref);
     int year;
