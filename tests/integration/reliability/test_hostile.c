@@ -254,7 +254,8 @@ static void test_traversal_and_sql(void **state)
     char out[8192];
     assert_int_equal(it_cli(&S, out, sizeof out, (const char *const[]){"routes", NULL}), 0);
     int tried = 0, by_status[6] = {0};
-    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+    char *save = NULL;
+    for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char method[16], pattern[200];
         if (sscanf(line, "%15s %199s", method, pattern) != 2)
             continue;

@@ -112,7 +112,8 @@ static void test_every_route_has_a_rule(void **state)
     char out[8192];
     assert_int_equal(it_cli(&S, out, sizeof out, (const char *const[]){"routes", NULL}), 0);
     int n = 0;
-    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+    char *save = NULL;
+    for (char *line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char method[16], pattern[200];
         if (sscanf(line, "%15s %199s", method, pattern) != 2)
             continue;
