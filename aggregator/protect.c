@@ -398,29 +398,17 @@ obs_status agg_round_acquire(agg_round **out, obs_err *e)
     agg_round *r = latest;
     long long seen = round_no;
     pthread_mutex_unlock(&round_mu);
-    if (!agg_warm_running()) { /* a command: no background thread, its own fresh round */
-        int built = 0;
-        obs_status rc = agg_round_step(&built, e);
-        if (rc)
-            return rc;
-    } else if (r != NULL && wait_ms > 0) { /* is it stale? (one small read of the live state) */
-        PGresult *gens = NULL;
-        PGconn *c = obs_db_conn(e);
-        obs_status rc = c ? obs_db_exec(c, SQL_GENS, 0, NULL, &gens, e) : OBS_ERR_DB;
-        if (rc)
-            return rc;
+    int built = 0, stale = 0;
+    obs_status rc = OBS_OK;
+    if (r == NULL || !agg_warm_running()) { /* none yet, or a command: built here, fresh */
+        rc = agg_round_step(&built, e);
+    } else if (wait_ms > 0 && (rc = round_stale(&stale, e)) == OBS_OK && stale) {
         pthread_mutex_lock(&round_mu);
-        if (latest && latest == r && !round_current(r, gens))
-            wait_newer(seen, wait_ms);
+        wait_newer(seen, wait_ms);
         pthread_mutex_unlock(&round_mu);
-        PQclear(gens);
     }
-    if (r == NULL && agg_warm_running()) { /* none yet: this reader builds the first one */
-        int built = 0;
-        obs_status rc = agg_round_step(&built, e);
-        if (rc)
-            return rc;
-    }
+    if (rc)
+        return rc;
     pthread_mutex_lock(&round_mu);
     if ((r = latest) != NULL)
         r->refs++;

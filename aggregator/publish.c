@@ -160,6 +160,13 @@ void agg_cell_from_row(PGresult *r, int i, agg_cell *c)
     c->conf_status = 'F';
 }
 
+static obs_status too_many(size_t max, obs_err *e)
+{
+    return obs_fail(e, OBS_ERR_TOO_LARGE, "E_TOO_MANY_CELLS",
+                    "plus de %zu cellules : précisez les filtres (mesure, area, period, from, "
+                    "to...)", max);
+}
+
 static void period_bounds(const agg_query *q, char *from, char *to, size_t cap)
 {
     from[0] = to[0] = '\0';
@@ -196,9 +203,7 @@ static obs_status run_select(PGconn *c, const agg_query *q, const char *who, con
     size_t rows = (size_t)PQntuples(r);
     if (max && rows > max) {
         PQclear(r);
-        return obs_fail(e, OBS_ERR_TOO_LARGE, "E_TOO_MANY_CELLS",
-                        "plus de %zu cellules : précisez les filtres (mesure, area, period, "
-                        "from, to...)", max);
+        return too_many(max, e);
     }
     agg_cell *cells = malloc((rows ? rows : 1) * sizeof *cells);
     if (cells == NULL) {
@@ -230,6 +235,8 @@ static const char SQL_GEN[] =
     "SELECT gen, to_char(changed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
     " FROM agg_generation WHERE year = $1::int";
 
+/* The protection of year for s: the round's (NULL when the year had no generation then), or
+ * live the one at the generation the reader's snapshot holds, computed when not known yet. */
 static obs_status prot_of(prot_src *s, int year, const agg_prot **out, obs_err *e)
 {
     *out = NULL;
@@ -237,6 +244,11 @@ static obs_status prot_of(prot_src *s, int year, const agg_prot **out, obs_err *
         *out = agg_round_prot(s->round, year);
         return OBS_OK;
     }
+    for (int k = 0; k < s->nheld; k++)
+        if (s->held[k]->year == year) {
+            *out = s->held[k];
+            return OBS_OK;
+        }
     if (s->nheld == AGG_ROUND_YEARS)
         return obs_fail(e, OBS_ERR_TOO_LARGE, "E_TOO_MANY_CELLS",
                         "trop d'années demandées à la fois : précisez from et to");
@@ -259,9 +271,9 @@ static obs_status prot_of(prot_src *s, int year, const agg_prot **out, obs_err *
     return rc;
 }
 
-/* Set conf_status of every cell from its year's protection (year by year, in the order the
- * cells come: key order is area first, so years interleave: remember the last one). The
- * answer is as of the latest change of the years it shows. */
+/* Set conf_status of every cell from its year's protection (key order is area first, so
+ * years interleave: the last one found is kept). The answer is as of the latest change of
+ * the years it shows. */
 static obs_status protect_all(prot_src *s, agg_cell *cells, size_t n, char as_of[24], obs_err *e)
 {
     const agg_prot *p = NULL;
@@ -269,16 +281,9 @@ static obs_status protect_all(prot_src *s, agg_cell *cells, size_t n, char as_of
     for (size_t i = 0; i < n; i++) {
         int y = (int)strtol(cells[i].period, NULL, 10);
         if (y != year) {
-            const agg_prot *found = NULL;
-            if (s->round)
-                found = agg_round_prot(s->round, y);
-            else
-                for (int k = 0; k < s->nheld && !found; k++)
-                    found = s->held[k]->year == y ? s->held[k] : NULL;
-            obs_status rc = found || s->round ? OBS_OK : prot_of(s, y, &found, e);
+            obs_status rc = prot_of(s, y, &p, e);
             if (rc)
                 return rc;
-            p = found;
             year = y;
             if (p && strcmp(p->changed_at, as_of) > 0)
                 snprintf(as_of, 24, "%s", p->changed_at);
@@ -328,9 +333,7 @@ static obs_status merge_own(agg_selection *s, agg_cell *own, size_t nown, const 
                             size_t max, obs_err *e)
 {
     if (max && s->n + nown > max)
-        return obs_fail(e, OBS_ERR_TOO_LARGE, "E_TOO_MANY_CELLS",
-                        "plus de %zu cellules : précisez les filtres (mesure, area, period, "
-                        "from, to...)", max);
+        return too_many(max, e);
     agg_cell *all = realloc(s->cells, (s->n + nown ? s->n + nown : 1) * sizeof *all);
     if (all == NULL)
         return obs_fail(e, OBS_ERR_NOMEM, "E_NOMEM", "mémoire insuffisante");

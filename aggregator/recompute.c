@@ -17,15 +17,12 @@
 #include "log.h"
 #include "filter.h"
 #include "ref.h"
+#include "task_lock.h"
 
 #define KEYCOLS "area, period, mesure, sexe, age, statut, origine, problematique, partenaire, mode"
 #define ALLCOLS KEYCOLS ", lvl, freq, pstart, num, den, value, nposts, obs_status"
 
 static const char SQL_LOCK_EXCL[] = "SELECT pg_advisory_xact_lock(72431, 0)";
-/* The microdata's lifecycle guard in shared mode, as an upload takes it (collector/keys.h,
- * COL_GUARD_SQL_SHARED), first: a retention purge cannot start (freeze a year) between the
- * frozen-year check below and the rewrite of the year's cells. */
-static const char SQL_LIFECYCLE_SHARED[] = "SELECT pg_advisory_xact_lock_shared(72460, 0)";
 /* The recompute sorts and hashes a year of contacts at once: let it use memory. */
 static const char SQL_WORK_MEM[] = "SET LOCAL work_mem = '128MB'";
 /* The planner cannot estimate the sizes of the queries' intermediate steps (CTEs over
@@ -123,7 +120,9 @@ static obs_status insert_posts(PGconn *c, const char *file, const char *from, co
 static obs_status recompute_tx(PGconn *c, void *arg, obs_err *e)
 {
     recompute_job *j = arg;
-    obs_status rc = obs_db_run(c, SQL_LIFECYCLE_SHARED, e);
+    /* the lifecycle guard first (task_lock.h): no purge freezes a year between the
+     * frozen-year check below and the rewrite of its cells */
+    obs_status rc = obs_db_run(c, OBS_GUARD_SQL_SHARED, e);
     if (rc == OBS_OK)
         rc = obs_db_run(c, SQL_LOCK_EXCL, e);
     if (rc == OBS_OK)
@@ -209,7 +208,7 @@ static obs_status one_tx(PGconn *c, void *arg, obs_err *e)
 {
     one_job *j = arg;
     int open = 0;
-    obs_status rc = obs_db_run(c, SQL_LIFECYCLE_SHARED, e);
+    obs_status rc = obs_db_run(c, OBS_GUARD_SQL_SHARED, e);
     if (rc == OBS_OK)
         rc = agg_first_open_year(c, &open, e);
     if (rc == OBS_OK && (int)strtol(j->period, NULL, 10) < open)

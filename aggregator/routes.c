@@ -90,9 +90,9 @@ static json_t *cell_json(const agg_cell *c)
     return o;
 }
 
-/* {"cells":[...]}, written cell by cell (a large answer never exists as one JSON tree). */
-/* {"cells": [...], "as_of": "..."}: as_of is when the protected figures shown last changed
- * (null without any: a post's own cells only, or none). */
+/* {"cells":[...],"as_of":"..."}, written cell by cell (a large answer never exists as one
+ * JSON tree); as_of is when the protected figures shown last changed (null without any: a
+ * post's own cells only, or none). */
 static obs_status write_cells(obs_buf *b, const agg_cell *cells, size_t n, const char *as_of)
 {
     obs_status rc = obs_buf_puts(b, "{\"cells\":[");

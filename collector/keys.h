@@ -8,11 +8,9 @@
 
 #include "grid.h"
 #include "keyring.h"
+#include "task_lock.h"
 
-/* The advisory lock between uploads (shared, held by each upload's transaction) and the
- * lifecycle of the microdata (exclusive: a key rotation, the start of a retention purge). */
-#define COL_GUARD_SQL_SHARED "SELECT pg_advisory_xact_lock_shared(72460, 0)"
-#define COL_GUARD_SQL_EXCLUSIVE "SELECT pg_advisory_xact_lock(72460, 0)"
+/* The lifecycle guard between uploads and a rotation: OBS_GUARD_SQL_* (task_lock.h). */
 
 /* Check ring against the table pseudonym_key and give the id of its current key. A database
  * without a current key registers the ring's last key (audited 'key.register'). Refusals

@@ -127,7 +127,7 @@ static obs_status rotate_tx(PGconn *c, void *arg, obs_err *e)
     /* The file is read, checked and appended to under the exclusive guard: a second rotation
      * run meanwhile waits here, then finds the first one's key current and appends after it. */
     int current = 0, pending = 0;
-    obs_status rc = obs_db_run(c, COL_GUARD_SQL_EXCLUSIVE, e);
+    obs_status rc = obs_db_run(c, OBS_GUARD_SQL_EXCLUSIVE, e);
     if (rc == OBS_OK)
         rc = obs_keyring_load(j->key_file, ring, e);
     if (rc == OBS_OK)

@@ -74,7 +74,7 @@ static obs_status start_tx(PGconn *c, void *arg, obs_err *e)
     char lock[16];
     snprintf(lock, sizeof lock, "%d", obs_config_get()->lock_months);
     PGresult *r = NULL;
-    obs_status rc = obs_db_run(c, COL_GUARD_SQL_EXCLUSIVE, e);
+    obs_status rc = obs_db_run(c, OBS_GUARD_SQL_EXCLUSIVE, e);
     if (rc == OBS_OK)
         rc = obs_db_exec(c, SQL_CHECK, 2, (const char *[]){j->before, lock}, &r, e);
     if (rc)
@@ -129,7 +129,7 @@ static obs_status batch_tx(PGconn *c, void *arg, obs_err *e)
 {
     batch_job *j = arg;
     PGresult *r = NULL;
-    obs_status rc = obs_db_run(c, COL_GUARD_SQL_SHARED, e);
+    obs_status rc = obs_db_run(c, OBS_GUARD_SQL_SHARED, e);
     if (rc == OBS_OK)
         rc = obs_db_exec(c, SQL_BATCH, 2, (const char *[]){j->horizon, j->limit}, &r, e);
     if (rc == OBS_OK) {

@@ -22,7 +22,7 @@ void col_store_set_hook(col_after_store_fn fn)
 }
 
 /* Serialises uploads of one post-month (two concurrent corrections queue up here), then, in
- * a snapshot taken after the lifecycle guard (COL_GUARD_SQL_SHARED, the statement before),
+ * a snapshot taken after the lifecycle guard (OBS_GUARD_SQL_SHARED, the statement before),
  * reads the current key and whether the month was purged (a rotation or a purge that
  * committed while the upload waited is seen here). */
 static const char SQL_LOCK[] =
@@ -260,7 +260,7 @@ static obs_status store_tx(PGconn *c, void *arg, obs_err *e)
      * round trip: three statements, so that the version statement's snapshot is taken after
      * the lock (it then sees the rows of a correction that committed while we waited). */
     const obs_db_stmt open[] = {OBS_DB_BEGIN,
-                                {COL_GUARD_SQL_SHARED, -1, NULL},
+                                {OBS_GUARD_SQL_SHARED, -1, NULL},
                                 {SQL_LOCK, 2, (const char *[]){g->post, j->period}},
                                 {SQL_NEW_VERSION, 9, p}};
     obs_status rc = obs_db_pipeline(c, open, 4, res, e);

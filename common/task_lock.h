@@ -15,6 +15,13 @@
  * hashtext(name)); other advisory locks of the code use other classes or the one-key form. */
 #define OBS_TASK_LOCK_CLASS 72450
 
+/* The microdata's lifecycle guard, one advisory lock: shared by every transaction that
+ * writes contact rows or rewrites what is derived from them (an upload, a retention purge's
+ * batch, `iscgobs aggregate`), exclusive for what changes them all at once (a key rotation,
+ * the start of a retention purge). Always the first lock a transaction takes. */
+#define OBS_GUARD_SQL_SHARED "SELECT pg_advisory_xact_lock_shared(72460, 0)"
+#define OBS_GUARD_SQL_EXCLUSIVE "SELECT pg_advisory_xact_lock(72460, 0)"
+
 typedef struct obs_task_lock {
     PGconn *conn; /* the private connection holding the lock; NULL when not held */
 } obs_task_lock;
