@@ -13,6 +13,7 @@
 #include "db.h"
 #include "log.h"
 #include "publish.h"
+#include "task_lock.h"
 #include "warm.h"
 
 /* A year's whole table, post cells included: counted first (the array is allocated once, at
@@ -258,9 +259,31 @@ static int snapshot_ok(const char *s)
     return n > 0 && n < 64 && strspn(s, "0123456789ABCDEFabcdef-") == n;
 }
 
-/* A new round from a new connection's exported snapshot (refs 1). */
-static obs_status round_build(agg_round **out, obs_err *e)
+/* The servers of one database take turns to build (the background thread's builds only):
+ * a session advisory lock in the task class (task_lock.h), taken and released inside the
+ * round's own transaction, so that it needs no connection of its own (a PgBouncer pool in
+ * transaction mode: a round pins one server connection, two while the next is built). */
+static const char SQL_TURN[] = "SELECT pg_try_advisory_lock($1::int, hashtext($2))";
+static const char SQL_TURN_END[] = "SELECT pg_advisory_unlock($1::int, hashtext($2))";
+
+static obs_status take_turn(PGconn *c, const char *sql, int *held, obs_err *e)
 {
+    char cls[16];
+    snprintf(cls, sizeof cls, "%d", OBS_TASK_LOCK_CLASS);
+    PGresult *r = NULL;
+    obs_status rc = obs_db_exec(c, sql, 2, (const char *[]){cls, AGG_WARM_TASK}, &r, e);
+    if (rc == OBS_OK) {
+        *held = PQgetvalue(r, 0, 0)[0] == 't';
+        PQclear(r);
+    }
+    return rc;
+}
+
+/* A new round from a new connection's exported snapshot (refs 1); with turn, only when no
+ * other server is building one (*out NULL otherwise, OBS_OK). */
+static obs_status round_build(int turn, agg_round **out, obs_err *e)
+{
+    *out = NULL;
     agg_round *r = calloc(1, sizeof *r);
     if (r == NULL)
         return obs_fail(e, OBS_ERR_NOMEM, "E_NOMEM", "mémoire insuffisante");
@@ -271,6 +294,13 @@ static obs_status round_build(agg_round **out, obs_err *e)
                                                                                 : OBS_ERR_DB;
     if (rc == OBS_OK)
         rc = obs_db_run(r->conn, SQL_ROUND_BEGIN, e);
+    int held = 1;
+    if (rc == OBS_OK && turn && (rc = take_turn(r->conn, SQL_TURN, &held, e)) == OBS_OK &&
+        !held) {
+        obs_log(OBS_LOG_INFO, "task.lock", "task=%s held=0", AGG_WARM_TASK);
+        round_free(r);
+        return OBS_OK;
+    }
     if (rc == OBS_OK && (rc = obs_db_exec(r->conn, SQL_EXPORT, 0, NULL, &res, e)) == OBS_OK) {
         snprintf(r->snapshot, sizeof r->snapshot, "%s", PQgetvalue(res, 0, 0));
         PQclear(res);
@@ -290,6 +320,9 @@ static obs_status round_build(agg_round **out, obs_err *e)
         }
         PQclear(res);
     }
+    int ended = 0;
+    if (rc == OBS_OK && turn)
+        rc = take_turn(r->conn, SQL_TURN_END, &ended, e);
     if (rc) {
         round_free(r);
         return rc;
@@ -347,14 +380,14 @@ obs_status agg_round_needed(int *needed, obs_err *e)
     return round_stale(needed, e);
 }
 
-obs_status agg_round_step(int *built, obs_err *e)
+obs_status agg_round_step(int background, int *built, obs_err *e)
 {
     *built = 0;
     pthread_mutex_lock(&build_mu);
     int stale = 0;
     obs_status rc = round_stale(&stale, e);
     agg_round *r = NULL;
-    if (stale && (rc = round_build(&r, e)) == OBS_OK) {
+    if (stale && (rc = round_build(background, &r, e)) == OBS_OK && r) {
         publish(r);
         *built = 1;
     }
@@ -390,33 +423,34 @@ static void wait_newer(long long seen, int wait_ms)
     waiting--;
 }
 
-obs_status agg_round_acquire(agg_round **out, obs_err *e)
+obs_status agg_round_ready(obs_err *e)
 {
-    *out = NULL;
     int wait_ms = obs_config_get()->protect_wait_ms;
     pthread_mutex_lock(&round_mu);
-    agg_round *r = latest;
+    int none = latest == NULL;
     long long seen = round_no;
     pthread_mutex_unlock(&round_mu);
     int built = 0, stale = 0;
     obs_status rc = OBS_OK;
-    if (r == NULL || !agg_warm_running()) { /* none yet, or a command: built here, fresh */
-        rc = agg_round_step(&built, e);
+    agg_warm_read();
+    if (none || !agg_warm_running()) { /* none yet, or a command: built here, fresh */
+        rc = agg_round_step(0, &built, e);
     } else if (wait_ms > 0 && (rc = round_stale(&stale, e)) == OBS_OK && stale) {
         pthread_mutex_lock(&round_mu);
         wait_newer(seen, wait_ms);
         pthread_mutex_unlock(&round_mu);
     }
-    if (rc)
-        return rc;
+    return rc;
+}
+
+agg_round *agg_round_latest(void)
+{
     pthread_mutex_lock(&round_mu);
-    if ((r = latest) != NULL)
+    agg_round *r = latest;
+    if (r)
         r->refs++;
     pthread_mutex_unlock(&round_mu);
-    if (r == NULL)
-        return obs_fail(e, OBS_ERR_INTERNAL, "E_INTERNAL", "aucune protection publiée");
-    *out = r;
-    return OBS_OK;
+    return r;
 }
 
 void agg_protect_reset(void)

@@ -51,19 +51,27 @@ typedef struct agg_round {
     double built_ms;                 /* obs_now_ms() when it was begun */
 } agg_round;
 
-/* The latest round, for a reader (agg_round_release it). When ISCGOBS_PROTECT_WAIT_MS > 0
- * and the latest round misses a generation committed since, waits that long for a newer
- * one. The first reader after start, when the background thread has none yet, builds it. */
-obs_status agg_round_acquire(agg_round **out, obs_err *e);
+/* Before a protected read, holding no connection's transaction: when ISCGOBS_PROTECT_WAIT_MS
+ * > 0 and the latest round misses a generation committed since, wait that long for a newer
+ * one; the first reader after start (the background thread has none yet) and commands
+ * (no background thread) build one here. */
+obs_status agg_round_ready(obs_err *e);
+
+/* The latest round (NULL when none), for a reader that holds its own connection's
+ * transaction already (BEGIN sent): a reference is held only by readers that can finish, so
+ * that a round's connection is always closed in the end, even with a pool of two server
+ * connections behind PgBouncer. agg_round_release it. */
+agg_round *agg_round_latest(void);
 void agg_round_release(agg_round *r);
 
 /* The round's protection of year, NULL when the year had no generation then. */
 const agg_prot *agg_round_prot(const agg_round *r, int year);
 
-/* The background thread's step (warm.c): build a new round when a generation moved since
- * the latest one (or there is none), then wake the readers waiting for it; *built says
- * whether it did. */
-obs_status agg_round_step(int *built, obs_err *e);
+/* Build a new round when a generation moved since the latest one (or there is none, or it
+ * is broken or a minute old), then wake the readers waiting for it; *built says whether it
+ * did. background (warm.c): take turns with the other servers of the database (nothing
+ * built while another one builds). */
+obs_status agg_round_step(int background, int *built, obs_err *e);
 
 /* *needed: 1 when agg_round_step would build a round (a cheap read of the generations). */
 obs_status agg_round_needed(int *needed, obs_err *e);

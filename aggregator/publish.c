@@ -295,20 +295,25 @@ static obs_status protect_all(prot_src *s, agg_cell *cells, size_t n, char as_of
 
 static const char SQL_BEGIN[] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
-/* In one REPEATABLE READ snapshot (the round's, or a new one when round is NULL): the
- * protected cells the audience who sees. A round whose snapshot cannot be imported any more
- * (its connection was lost) is marked broken and OBS_ERR_DB returned. */
-static obs_status protected_select(PGconn *c, agg_round *round, const agg_query *q,
-                                   const char *who, size_t max, agg_selection *out, obs_err *e)
+/* In one REPEATABLE READ snapshot: the protected cells the audience who sees. With
+ * use_round, the latest round's snapshot and protection (taken once this transaction holds
+ * its connection: agg_round_latest); *broken is set when its snapshot cannot be imported any
+ * more (its connection was lost: the round is marked, OBS_ERR_DB returned). Else (or with no
+ * round) the reader's own snapshot, protected live. */
+static obs_status protected_select(PGconn *c, int use_round, const agg_query *q,
+                                   const char *who, size_t max, agg_selection *out,
+                                   int *broken, obs_err *e)
 {
+    *broken = 0;
     obs_status rc = obs_db_run(c, SQL_BEGIN, e);
     if (rc)
         return rc;
+    agg_round *round = use_round ? agg_round_latest() : NULL;
     if (round) {
         char set[96];
         snprintf(set, sizeof set, "SET TRANSACTION SNAPSHOT '%s'", round->snapshot);
         if ((rc = obs_db_run(c, set, e)) != OBS_OK)
-            round->broken = 1;
+            round->broken = *broken = 1;
     }
     prot_src s = {.round = round, .c = c};
     if (rc == OBS_OK)
@@ -317,6 +322,7 @@ static obs_status protected_select(PGconn *c, agg_round *round, const agg_query 
         rc = protect_all(&s, out->cells, out->n, out->as_of, e);
     for (int k = 0; k < s.nheld; k++)
         agg_prot_release(s.held[k]);
+    agg_round_release(round);
     PGresult *r = PQexec(c, rc ? "ROLLBACK" : "COMMIT");
     PQclear(r);
     if (rc) {
@@ -354,18 +360,16 @@ obs_status agg_select(PGconn *c, const agg_query *q, agg_view view, const char *
     if (view == AGG_VIEW_POST && post == NULL)
         return obs_fail(e, OBS_ERR_INTERNAL, "E_INTERNAL", "vue poste sans poste");
     const char *who = view == AGG_VIEW_ANALYST ? "analyst" : "public";
-    agg_round *round = NULL;
-    obs_status rc = OBS_OK;
-    if (!obs_db_is_replica(c) && agg_round_acquire(&round, e) != OBS_OK) {
+    int use_round = !obs_db_is_replica(c), broken = 0;
+    if (use_round && agg_round_ready(e) != OBS_OK) {
         obs_log(OBS_LOG_WARN, "agg.round", "code=%s", e->code); /* protect live instead */
         obs_err_clear(e);
     }
-    rc = protected_select(c, round, q, who, max, out, e);
-    if (rc && round && round->broken) { /* the round's connection is gone: live, this once */
+    obs_status rc = protected_select(c, use_round, q, who, max, out, &broken, e);
+    if (rc && broken) { /* the round's connection is gone: live, this once */
         obs_err_clear(e);
-        rc = protected_select(c, NULL, q, who, max, out, e);
+        rc = protected_select(c, 0, q, who, max, out, &broken, e);
     }
-    agg_round_release(round);
     if (rc == OBS_OK && view == AGG_VIEW_POST) { /* its own cells as they are now */
         agg_cell *own = NULL;
         size_t nown = 0;
@@ -396,7 +400,9 @@ obs_status agg_published_cells(PGconn *c, const agg_query *q, int include_posts,
 {
     agg_selection s;
     memset(&s, 0, sizeof s);
-    obs_status rc = protected_select(c, NULL, q, include_posts ? "analyst" : "public", 0, &s, e);
+    int broken = 0;
+    obs_status rc =
+        protected_select(c, 0, q, include_posts ? "analyst" : "public", 0, &s, &broken, e);
     *out = s.cells;
     *n = s.n;
     return rc;

@@ -6,9 +6,11 @@
  * when the upload hook notes a change (or, at the latest, when its poll finds that a
  * generation moved: another server's uploads, `iscgobs aggregate`), at most once per
  * ISCGOBS_PROTECT_PAUSE_MS after the end of the previous build, at once when a reader waits
- * for it (ISCGOBS_PROTECT_WAIT_MS). The published lag is then at most the pause plus two
+ * for it (ISCGOBS_PROTECT_WAIT_MS); during a burst of uploads, only while protected readers
+ * come (AGG_WARM_READ_MS), else once the uploads are quiet (AGG_WARM_QUIET_MS). The published lag is then at most the pause plus two
  * builds (docs/indicators.md, "Publication lag"). Servers of one database take turns
- * (task_lock.h): two protections of the same data at once would only share the CPU.
+ * (protect.c, a lock of the task class of task_lock.h held inside the round's transaction):
+ * two protections at once would only share the CPU.
  */
 #include "warm.h"
 
@@ -23,14 +25,20 @@
 #include "db.h"
 #include "log.h"
 #include "protect.h"
-#include "task_lock.h"
 
 #define POLL_MS 1000 /* the poll for changes made elsewhere */
+/* Builds wait for uploads to be quiet this long (a burst nobody reads is not slowed down by
+ * protections nobody would see), unless a protected reader came within AGG_WARM_READ_MS:
+ * then the rounds follow the uploads, to keep that reader within the published lag. */
+#define AGG_WARM_QUIET_MS 1500
+#define AGG_WARM_READ_MS 15000
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv;
 static pthread_t thread;
 static int running, stopping, cv_ready, noted;
+static double last_upload_ms;           /* under mu */
+static _Atomic long long last_read_ms;  /* obs_now_ms() of the latest protected read */
 
 static void deadline(struct timespec *t, long ms)
 {
@@ -60,13 +68,22 @@ int agg_warm_running(void)
 
 void agg_warm_note(int year)
 {
-    (void)year; /* a round covers every year */
-    pthread_mutex_lock(&mu);
+    pthread_mutex_lock(&mu); /* a round covers every year: year > 0 only says an upload */
     if (running) {
         noted = 1;
+        if (year > 0)
+            last_upload_ms = obs_now_ms();
         pthread_cond_signal(&cv);
     }
     pthread_mutex_unlock(&mu);
+}
+
+void agg_warm_read(void)
+{
+    long long now = (long long)obs_now_ms(), before = last_read_ms;
+    last_read_ms = now;
+    if (now - before > 1000) /* the first read for a while: the thread may be waiting */
+        agg_warm_note(0);
 }
 
 /* One step, when this server's turn: a new round if a generation moved. */
@@ -74,22 +91,17 @@ static void step(void)
 {
     obs_err e;
     obs_err_clear(&e);
-    obs_task_lock lk;
-    int held = 0, built = 0, needed = 0;
+    int built = 0, needed = 0;
     if (agg_round_needed(&needed, &e) || !needed) /* the poll's usual answer: nothing moved */
         return;
-    obs_task_trylock(AGG_WARM_TASK, &lk, &held, NULL);
-    if (!held) {
-        agg_warm_note(0); /* another server protects: try again after the pause */
-        return;
-    }
     double t0 = obs_now_ms();
-    obs_status rc = agg_round_step(&built, &e);
-    obs_task_unlock(&lk);
+    obs_status rc = agg_round_step(1, &built, &e);
     if (rc)
         obs_log(OBS_LOG_WARN, "agg.warm", "code=%s", e.code);
     else if (built)
         obs_log(OBS_LOG_INFO, "agg.warm", "round=1 ms=%.0f", obs_now_ms() - t0);
+    else
+        agg_warm_note(0); /* another server builds: try again after the pause */
 }
 
 static void *warm_main(void *arg)
@@ -100,7 +112,10 @@ static void *warm_main(void *arg)
     pthread_mutex_lock(&mu);
     noted = 1; /* the first round, before the first reader */
     while (!stopping) {
-        if (agg_round_wanted() || (noted && ms_until(&due) <= 0)) {
+        double now = obs_now_ms();
+        int quiet = now - last_upload_ms >= AGG_WARM_QUIET_MS;
+        int read = now - (double)last_read_ms <= AGG_WARM_READ_MS;
+        if (agg_round_wanted() || (noted && ms_until(&due) <= 0 && (quiet || read))) {
             noted = 0;
             pthread_mutex_unlock(&mu);
             step();
@@ -108,8 +123,10 @@ static void *warm_main(void *arg)
             deadline(&due, obs_config_get()->protect_pause_ms);
             continue;
         }
-        if (noted)
+        if (noted && ms_until(&due) > 0)
             until = due; /* the pause (a waiting reader signals and ends it) */
+        else if (noted) /* uploads not quiet, nobody reading: until they are, or a reader */
+            deadline(&until, (long)(last_upload_ms + AGG_WARM_QUIET_MS - now) + 1);
         else
             deadline(&until, POLL_MS);
         if (pthread_cond_timedwait(&cv, &mu, &until) == ETIMEDOUT && !noted)

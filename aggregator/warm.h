@@ -15,6 +15,10 @@ obs_status agg_warm_start(obs_err *e);
  * newer round (cheap, any thread). Ignored when the thread is not running. */
 void agg_warm_note(int year);
 
+/* A protected reader read a round (any thread, cheap): during a burst of uploads, rounds
+ * then follow the uploads for the next AGG_WARM_READ_MS. */
+void agg_warm_read(void);
+
 /* 1 while the thread runs (serve); commands without it build their rounds themselves. */
 int agg_warm_running(void);
 

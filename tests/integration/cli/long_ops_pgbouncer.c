@@ -1,7 +1,8 @@
 /* long_ops_pgbouncer.c: the service through a real PgBouncer (Debian's 1.18) in transaction
  * pooling mode, started by the test on a loopback port with fewer server connections than
  * the server has threads, so that consecutive transactions of one thread land on different
- * PostgreSQL sessions. With ISCGOBS_DB_PREPARE=off (unnamed statements only, see
+ * PostgreSQL sessions: 3, the least a server needs (its published round pins one, an SDMX
+ * publication run uses two at once; docs/operations.md "PgBouncer"). With ISCGOBS_DB_PREPARE=off (unnamed statements only, see
  * docs/operations.md "PgBouncer") a small demo year is uploaded, then the indicators, the
  * completeness and the SDMX answers are read through it and equal those the same server
  * gives straight on PostgreSQL. */
@@ -67,7 +68,7 @@ static int pgbouncer_start(void)
             "[databases]\n* = host=%s\n"
             "[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = %d\nunix_socket_dir =\n"
             "auth_type = trust\nauth_file = %s/userlist.txt\npool_mode = transaction\n"
-            "default_pool_size = 2\nmax_client_conn = 100\nserver_reset_query =\n"
+            "default_pool_size = 3\nmax_client_conn = 100\nserver_reset_query =\n"
             "logfile = %s/pgbouncer.log\npidfile = %s/pgbouncer.pid\n",
             host, port, pgb_dir, pgb_dir, pgb_dir);
     fclose(f);
