@@ -132,7 +132,7 @@ IT_INC := -Itests/integration $(addprefix -I,$(sort $(dir $(IT_HDR)))) -Itests/u
 # Fault injection: the library's calls to these functions go to the test's __wrap_ versions
 # (which call __real_ ones). test_sdmx_runs: a correction in the middle of a publication run's
 # snapshot, a delay between a run's INSERT and its COMMIT.
-IT_WRAP_test_sdmx_runs := -Wl,--wrap=agg_published_cells -Wl,--wrap=obs_db_exec
+IT_WRAP_test_sdmx_runs := -Wl,--wrap=agg_round_cells -Wl,--wrap=obs_db_exec
 # test_faults: allocation, libpq and libxml2 failures along the upload and SDMX paths.
 IT_WRAP_test_faults := $(foreach f,malloc calloc realloc strdup strndup PQexec PQexecParams \
     PQexecPrepared PQprepare PQgetResult PQputCopyData PQputCopyEnd PQsendQueryParams \

@@ -176,8 +176,9 @@ static obs_status compute(PGconn *c, int year, long long gen, const char *change
     p->gen = gen;
     p->n = n;
     snprintf(p->changed_at, sizeof p->changed_at, "%s", changed_at ? changed_at : "");
-    obs_log(OBS_LOG_INFO, "agg.protect", "year=%d cells=%zu gen=%lld load_ms=%.0f sdc_ms=%.0f",
-            year, n, gen, t1 - t0, t2 - t1);
+    obs_log(OBS_LOG_INFO, "agg.protect",
+            "year=%d cells=%zu gen=%lld load_ms=%.0f sdc_ms=%.0f by=%s", year, n, gen, t1 - t0,
+            t2 - t1, agg_warm_is_self() ? "background" : "caller");
     *out = p;
     return OBS_OK;
 }
@@ -229,6 +230,7 @@ static void round_free(agg_round *r)
     for (int i = 0; i < r->nyears; i++)
         agg_prot_release(r->prot[i]);
     obs_db_close(r->conn); /* ends the exporting transaction */
+    pthread_mutex_destroy(&r->conn_mu);
     free(r);
 }
 
@@ -249,6 +251,25 @@ const agg_prot *agg_round_prot(const agg_round *r, int year)
         if (r->prot[i]->year == year)
             return r->prot[i];
     return NULL;
+}
+
+void agg_round_as_of(const agg_round *r, char out[24])
+{
+    out[0] = '\0';
+    for (int i = 0; i < r->nyears; i++)
+        if (strcmp(r->prot[i]->changed_at, out) > 0)
+            snprintf(out, 24, "%s", r->prot[i]->changed_at);
+}
+
+PGconn *agg_round_conn(agg_round *r)
+{
+    pthread_mutex_lock(&r->conn_mu);
+    return r->conn;
+}
+
+void agg_round_conn_done(agg_round *r)
+{
+    pthread_mutex_unlock(&r->conn_mu);
 }
 
 /* The snapshot ids PostgreSQL makes are hex digits and dashes: checked before they are put
@@ -289,6 +310,7 @@ static obs_status round_build(int turn, agg_round **out, obs_err *e)
         return obs_fail(e, OBS_ERR_NOMEM, "E_NOMEM", "mémoire insuffisante");
     r->refs = 1;
     r->built_ms = obs_now_ms();
+    pthread_mutex_init(&r->conn_mu, NULL);
     PGresult *res = NULL;
     obs_status rc = (r->conn = obs_db_open(obs_config_get()->database_url, e)) ? OBS_OK
                                                                                 : OBS_ERR_DB;

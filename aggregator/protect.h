@@ -16,6 +16,7 @@
 #define AGG_PROTECT_H
 
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #include "cells.h"
@@ -43,6 +44,7 @@ char agg_prot_status(const agg_prot *p, const agg_cell *cell);
 
 typedef struct agg_round {
     PGconn *conn;                    /* holds the exporting transaction open */
+    pthread_mutex_t conn_mu;         /* reads on conn: agg_round_conn */
     char snapshot[64];               /* pg_export_snapshot() */
     int nyears;
     agg_prot *prot[AGG_ROUND_YEARS]; /* by year, ascending */
@@ -66,6 +68,16 @@ void agg_round_release(agg_round *r);
 
 /* The round's protection of year, NULL when the year had no generation then. */
 const agg_prot *agg_round_prot(const agg_round *r, int year);
+
+/* The latest change of the figures the round covers ("YYYY-MM-DDTHH:MM:SSZ", "" without
+ * any generation): when its figures are as of. */
+void agg_round_as_of(const agg_round *r, char out[24]);
+
+/* The round's own connection, inside its exporting transaction, for reads in the round's
+ * snapshot (the SDMX publication of a round: sdmx_vintage.c), one thread at a time until
+ * agg_round_conn_done. Readers never use it: they import the snapshot. */
+PGconn *agg_round_conn(agg_round *r);
+void agg_round_conn_done(agg_round *r);
 
 /* Build a new round when a generation moved since the latest one (or there is none, or it
  * is broken or a minute old), then wake the readers waiting for it; *built says whether it

@@ -408,6 +408,21 @@ obs_status agg_published_cells(PGconn *c, const agg_query *q, int include_posts,
     return rc;
 }
 
+obs_status agg_round_cells(agg_round *r, const agg_query *q, int include_posts,
+                           agg_cell **out, size_t *n, obs_err *e)
+{
+    prot_src s = {.round = r, .c = r->conn};
+    char as_of[24] = "";
+    obs_status rc = run_select(r->conn, q, include_posts ? "analyst" : "public", NULL, 0, out,
+                               n, e);
+    if (rc == OBS_OK && (rc = protect_all(&s, *out, *n, as_of, e)) != OBS_OK) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
 void agg_publish_reset(void)
 {
     agg_protect_reset();

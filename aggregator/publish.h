@@ -18,6 +18,7 @@
 
 #include "cells.h"
 #include "filter.h"
+#include "protect.h"
 
 typedef enum agg_view {
     AGG_VIEW_PUBLIC,  /* FR, régions, départements, protected */
@@ -65,6 +66,11 @@ obs_status agg_select_cells(PGconn *c, const agg_query *q, agg_view view, const 
  * publication runs record the state they read: sdmx_vintage.c). */
 obs_status agg_published_cells(PGconn *c, const agg_query *q, int include_posts, agg_cell **out,
                                size_t *n, obs_err *e);
+
+/* The same cells as agg_published_cells, read in the round's own transaction and protected
+ * by the round (the caller holds agg_round_conn(r)): the SDMX publication of a round. */
+obs_status agg_round_cells(agg_round *r, const agg_query *q, int include_posts,
+                           agg_cell **out, size_t *n, obs_err *e);
 
 /* The unit of a measure: PERSONNES, CONTACTS, PCT, POSTES or GRILLES ("" when unknown). */
 const char *agg_unit(const char *mesure);

@@ -10,7 +10,8 @@
  * come (AGG_WARM_READ_MS), else once the uploads are quiet (AGG_WARM_QUIET_MS). The published lag is then at most the pause plus two
  * builds (docs/indicators.md, "Publication lag"). Servers of one database take turns
  * (protect.c, a lock of the task class of task_lock.h held inside the round's transaction):
- * two protections at once would only share the CPU.
+ * two protections at once would only share the CPU. After each round it builds, the thread
+ * runs the hook set by agg_warm_on_round (serve: the SDMX publication of the round).
  */
 #include "warm.h"
 
@@ -39,6 +40,8 @@ static pthread_t thread;
 static int running, stopping, cv_ready, noted;
 static double last_upload_ms;           /* under mu */
 static _Atomic long long last_read_ms;  /* obs_now_ms() of the latest protected read */
+static void (*round_hook)(void);        /* agg_warm_on_round */
+static _Atomic int hook_wanted;
 
 static void deadline(struct timespec *t, long ms)
 {
@@ -56,6 +59,14 @@ static long ms_until(const struct timespec *t)
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (long)((t->tv_sec - now.tv_sec) * 1000 + (t->tv_nsec - now.tv_nsec) / 1000000);
+}
+
+int agg_warm_is_self(void)
+{
+    pthread_mutex_lock(&mu);
+    int self = running && pthread_equal(pthread_self(), thread);
+    pthread_mutex_unlock(&mu);
+    return self;
 }
 
 int agg_warm_running(void)
@@ -86,22 +97,37 @@ void agg_warm_read(void)
         agg_warm_note(0);
 }
 
-/* One step, when this server's turn: a new round if a generation moved. */
+void agg_warm_on_round(void (*fn)(void))
+{
+    round_hook = fn;
+}
+
+void agg_warm_want_hook(void)
+{
+    hook_wanted = 1;
+    agg_warm_note(0);
+}
+
+/* One step, when this server's turn: a new round if a generation moved, then the hook. */
 static void step(void)
 {
     obs_err e;
     obs_err_clear(&e);
     int built = 0, needed = 0;
-    if (agg_round_needed(&needed, &e) || !needed) /* the poll's usual answer: nothing moved */
-        return;
+    obs_status rc = agg_round_needed(&needed, &e);
     double t0 = obs_now_ms();
-    obs_status rc = agg_round_step(1, &built, &e);
+    if (rc == OBS_OK && needed && (rc = agg_round_step(1, &built, &e)) == OBS_OK) {
+        if (built)
+            obs_log(OBS_LOG_INFO, "agg.warm", "round=1 ms=%.0f", obs_now_ms() - t0);
+        else
+            agg_warm_note(0); /* another server builds: try again after the pause */
+    }
     if (rc)
         obs_log(OBS_LOG_WARN, "agg.warm", "code=%s", e.code);
-    else if (built)
-        obs_log(OBS_LOG_INFO, "agg.warm", "round=1 ms=%.0f", obs_now_ms() - t0);
-    else
-        agg_warm_note(0); /* another server builds: try again after the pause */
+    int wanted = hook_wanted;
+    hook_wanted = 0;
+    if (rc == OBS_OK && round_hook && (built || wanted))
+        round_hook();
 }
 
 static void *warm_main(void *arg)

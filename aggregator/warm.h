@@ -19,8 +19,16 @@ void agg_warm_note(int year);
  * then follow the uploads for the next AGG_WARM_READ_MS. */
 void agg_warm_read(void);
 
+/* fn runs on the thread after each round it builds, and at its next step after
+ * agg_warm_want_hook (set before agg_warm_start; serve: the SDMX publication). */
+void agg_warm_on_round(void (*fn)(void));
+void agg_warm_want_hook(void);
+
 /* 1 while the thread runs (serve); commands without it build their rounds themselves. */
 int agg_warm_running(void);
+
+/* 1 when called on the background thread itself (its protections are logged by=background). */
+int agg_warm_is_self(void);
 
 /* Stop the thread, waiting for a protection in progress; accepts a thread never started. */
 void agg_warm_stop(void);

@@ -82,6 +82,14 @@ summary() { # label file seconds rss
     "$(echo "$ok / $3" | bc -l)" "$(pct "$2.lat" 50)" "$(pct "$2.lat" 99)" "$err" "$4"
 }
 now() { date +%s.%N; }
+# CPU seconds so far: the machine busy (all but idle and iowait, /proc/stat), the server
+# (its utime + stime) and PostgreSQL (every postgres process: utime + stime), "busy srv pg".
+cpu_now() {
+  local hz; hz=$(getconf CLK_TCK)
+  awk -v hz="$hz" '/^cpu / { printf "%.1f ", ($2 + $3 + $4 + $7 + $8) / hz }' /proc/stat
+  awk -v hz="$hz" '{ sub(/^.*\) /, ""); printf "%.1f ", ($12 + $13) / hz }' "/proc/$(cat "$w/server.pid")/stat"
+  cat /proc/[0-9]*/stat 2>/dev/null | awk -v hz="$hz" '/\(postgres\)/ { sub(/^.*\) /, ""); t += $12 + $13 } END { printf "%.1f\n", t / hz }'
+}
 
 # 1. Ten months in bulk, then the store made consistent.
 ISCGOBS_REFRESH=off start
@@ -100,10 +108,14 @@ stop
 # 3. The same burst with the default refresh, a public reader during it and after it.
 start
 curl -fsS -o /dev/null "$base/rapports/national/$year" # the year protected once before
+curl -fsS -o /dev/null -H 'Accept: application/vnd.sdmx.data+csv;version=1.0.0' \
+  "$base/sdmx/data/ISCG_INDICATEURS/A.FR.NB_CONTACTS._T._T._T._T._T._T._T" # and published
 logline0=$(wc -l <"$w/server.log")
 reader during &
 rpid=$!
+cpu0=$(cpu_now)
 t0=$(now); burst 12 "$w/on"; t1=$(now)
+cpu1=$(cpu_now)
 on_s=$(echo "$t1 - $t0" | bc -l); on_rss_burst=$(hwm)
 touch "$w/stop"; wait "$rpid"; rm -f "$w/stop"
 logline1=$(wc -l <"$w/server.log")
@@ -114,9 +126,10 @@ touch "$w/stop"; wait "$rpid"; rm -f "$w/stop"
 on_rss=$(hwm)
 logline2=$(wc -l <"$w/server.log")
 stop
-# Protections computed on a reader's path (a reader waited for them); `by=` is written by
-# servers that protect in the background, older ones protect only on a reader's path.
-waits() { sed -n "$(( $1 + 1 )),$2p" "$w/server.log" | grep 'agg.protect' | grep -vc 'by=background' || true; }
+# Waits for a protection on a reader's path: protections not computed by the background
+# thread (`by=background`), and SDMX publication runs recorded by a query (not trigger=background).
+waits() { sed -n "$(( $1 + 1 )),$2p" "$w/server.log" |
+  grep -E 'agg\.protect|sdmx\.publish run=' | grep -Evc 'by=background|trigger=background' || true; }
 w_during=$(waits "$logline0" "$logline1")
 w_after=$(waits "$logline1" "$logline2")
 
@@ -146,6 +159,11 @@ printf '| p99 <= 1 s | %s ms | %s ms (refresh off) | %s |\n' "$on_p99" "$(pct "$
 printf '| server peak RSS <= 100 MiB | %d MiB during the burst, %d MiB after the reads | %d MiB (refresh off) | %s |\n' \
   "$on_rss_burst" "$on_rss" "$off_rss" "$([ "$on_rss" -le 100 ] && echo yes || echo no)"
 
+read -r b0 s0 p0 <<<"$cpu0"; read -r b1 s1 p1 <<<"$cpu1"
+printf '\nCPU during the default burst (%d cores, %.1f s): machine busy %.0f %%, server %.1f s, PostgreSQL %.1f s (exited backends not counted), %d rounds built in the background\n' \
+  "$(nproc)" "$on_s" "$(echo "100 * ($b1 - $b0) / ($(nproc) * $on_s)" | bc -l)" \
+  "$(echo "$s1 - $s0" | bc -l)" "$(echo "$p1 - $p0" | bc -l)" \
+  "$(sed -n "$(( logline0 + 1 )),${logline1}p" "$w/server.log" | grep -c 'agg.warm round=' || true)"
 printf '\n### Public reads during and right after the burst (one reader, one request at a time)\n\n'
 printf '| when | what | reads | non-2xx | p50 ms | p99 ms | max ms | protections computed on a reader'"'"'s path |\n'
 printf '|---|---|---|---|---|---|---|---|\n'

@@ -126,6 +126,7 @@ static int cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     cli_add_routes();
+    agg_warm_on_round(exp_vintage_publish_background); /* SDMX runs follow the rounds */
     if (agg_warm_start(&e) || obs_http_start(&cfg, &e)) {
         agg_warm_stop();
         col_keys_teardown();

@@ -175,6 +175,8 @@ static int xml_start(exp_data_writer *w)
     }
     exp_xw_header(xw, w->o.id, w->o.prepared);
     header_structure(w);
+    if (w->o.extracted[0]) /* after Structure (and DataSetID) in SDMX 2.1's BaseHeaderType */
+        exp_xw_elem(xw, "message:Extracted", w->o.extracted);
     exp_xw_end(xw); /* Header */
     exp_xw_start(xw, "message:DataSet");
     if (ss) {

@@ -49,6 +49,7 @@ typedef struct exp_data_opts {
     int first_n, last_n; /* per series; 0: all */
     char id[64];         /* message ID ([A-Za-z0-9_@$-]+) */
     char prepared[32];   /* xs:dateTime */
+    char extracted[32];  /* xs:dateTime when the figures are as of ("": none) */
 } exp_data_opts;
 
 /* SDMX-CSV 1.0 is flat (every row carries every dimension): it has no dimension at

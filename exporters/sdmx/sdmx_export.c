@@ -117,6 +117,7 @@ obs_status exp_export(PGconn *c, int csv, const char *period, const char *dir, o
     data_arg a = {.c = c, .src = &src};
     exp_data_opts_from_query(&a.opts, &q);
     exp_datetime(run.published_at, a.opts.prepared, sizeof a.opts.prepared);
+    snprintf(a.opts.extracted, sizeof a.opts.extracted, "%s", run.extracted);
     char path[1100];
     char detail[160];
     snprintf(detail, sizeof detail, "{\"format\": \"%s\", \"run\": %lld}", csv ? "sdmx-csv" : "sdmx",

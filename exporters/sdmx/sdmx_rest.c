@@ -465,6 +465,7 @@ static void answer_data(obs_request *rq, obs_response *rs, const exp_data_query 
     exp_data_opts_from_query(&opts, q);
     exp_message_id("ISCG_DATA", h64, opts.id, sizeof opts.id);
     exp_datetime(time(NULL), opts.prepared, sizeof opts.prepared);
+    snprintf(opts.extracted, sizeof opts.extracted, "%s", run.extracted);
     rc = exp_source_init(&src, q, &run, upd, &e);
     if (rc == OBS_OK)
         rc = exp_stream_open(c, &src, &opts, &st, &empty, &e);

@@ -1,19 +1,21 @@
 /* sdmx_vintage.h: publication runs and the published observations of each run (tables of
- * migrations/003_sdmx_vintages.sql), and the page source every data answer reads from.
+ * migrations/003_sdmx_vintages.sql); a run is read by the page source of sdmx_source.h.
  *
- * A publication run is taken lazily: exp_vintage_current compares the state of the indicator
- * store (the aggregator's generation per year, the Paris month that drives the lock rule,
- * k) with the last run's, and when it differs, reads the protected cells through
- * agg_published_cells, applies the publication rules (exp_obs_from_cell) and records what
- * changed as a new run, under an advisory lock. A run is kept only when some observation
- * changed; otherwise the last run's state is brought up to date. The cells of a run are one
- * state of the store: the state is read again after them, and they are read again when it
- * moved. So every answer served is the publication of a recorded run and asOf=T reproduces it
+ * A run is the publication of one round (aggregator/protect.h: every year's protection
+ * computed in one exported snapshot): its cells are read in the round's own snapshot with
+ * the round's protection, the publication rules applied (exp_obs_from_cell), and what
+ * changed since the last run recorded as a new run, under an advisory lock. A run is kept
+ * only when some observation changed; otherwise the last run's state is brought up to date.
+ * Its state names the round's generations (per year), the Paris month that drives the lock
+ * rule and k; extracted_at is the latest change of the figures it covers (SDMX Extracted).
+ * So every answer served is the publication of a recorded run and asOf=T reproduces it
  * exactly later (published_at is set just before the run's COMMIT).
  *
- * Readers then page through one run's observations in series order (keyset pagination on the
- * indexes, a bounded number of rows per page): a run's rows never change, so pages of one
- * answer are consistent without holding a transaction open.
+ * `serve` records runs in the background, after each round its thread builds
+ * (exp_vintage_publish_background, the hook of agg_warm_on_round): a reader whose state
+ * check finds the figures moved is served the run in force at once (docs/sdmx.md,
+ * "Publication lag"). Only the first run ever, commands (`iscgobs export`) and readers
+ * allowed to wait (ISCGOBS_PROTECT_WAIT_MS > 0) record one on their own path.
  */
 #ifndef EXP_SDMX_VINTAGE_H
 #define EXP_SDMX_VINTAGE_H
@@ -21,19 +23,14 @@
 #include <libpq-fe.h>
 #include <time.h>
 
-#include "sdmx_data.h"
-#include "sdmx_key.h"
+#include "sdmx_source.h"
 
-typedef struct exp_run {
-    long long id;        /* 0: nothing was ever published (asOf before the first run) */
-    time_t published_at; /* when the run was recorded */
-} exp_run;
-
-/* The run in force, taking a new one when the figures changed. trigger: "query", "export"
- * or "publish". One statement when nothing changed (the state is cached per process). When
- * the indicators changed during each of three snapshots, the last run stays in force.
- * Failures: OBS_ERR_DB (E_SDMX_BUSY: no run yet and the indicators never held still),
- * OBS_ERR_NOMEM, OBS_ERR_INTERNAL (a cell the model refuses). */
+/* The run in force. trigger: "query", "export" or "publish". One statement when nothing
+ * changed (the state is cached per process). When the figures changed: in a server that
+ * publishes in the background, the last run at once; elsewhere (or before any run) the
+ * latest round is published first (agg_round_ready: a command builds a fresh one).
+ * Failures: OBS_ERR_DB (E_SDMX_BUSY: no round to publish), OBS_ERR_NOMEM, OBS_ERR_INTERNAL
+ * (a cell the model refuses). */
 obs_status exp_vintage_current(PGconn *c, const char *trigger, exp_run *run, obs_err *e);
 
 /* The run in force, for the REST API: like exp_vintage_current, but answered from memory
@@ -43,6 +40,10 @@ obs_status exp_vintage_current(PGconn *c, const char *trigger, exp_run *run, obs
  * (exp_vintage_touch), the Paris month unchanged, and the last check less than a minute old.
  * Otherwise the statement runs as in exp_vintage_current. */
 obs_status exp_vintage_current_fast(PGconn *c, exp_run *run, obs_err *e);
+
+/* Record the run of the latest round if its figures changed (serve's background thread,
+ * after each round; failures are logged). */
+void exp_vintage_publish_background(void);
 
 /* Note that this process is changing the indicators (the upload hook calls it inside the
  * upload's transaction): answers check the state again for the next few seconds, closing the
@@ -54,30 +55,6 @@ obs_status exp_vintage_as_of(PGconn *c, time_t t, exp_run *run, obs_err *e);
 
 /* Forget the cached state (tests; after the database was replaced). */
 void exp_vintage_reset(void);
-
-/* What to read: a query over one run. Built once per answer (SQL text and parameters). */
-typedef struct exp_source {
-    char sql_first[2048];  /* first page */
-    char sql_next[2560];   /* next pages: after a keyset cursor */
-    char sql_count[1536];  /* how many observations */
-    char arrays[EXP_NDIMS][2048];
-    char start[16], end[16], run[24], upd[24];
-    int has_start, has_end, has_upd;
-    int order[EXP_NDIMS + 1]; /* sort columns: key dimension index, EXP_DIM_TIME for period */
-} exp_source;
-
-/* Prepare src for query q over run (updated_after_run > 0 keeps only observations first
- * published by a later run). OBS_ERR_INTERNAL when the filters do not fit the buffers. */
-obs_status exp_source_init(exp_source *src, const exp_data_query *q, const exp_run *run,
-                           long long updated_after_run, obs_err *e);
-
-/* Up to limit observations in series order into out[0..*n): the first page when after is
- * NULL, else those after observation after. */
-obs_status exp_source_page(PGconn *c, const exp_source *src, const exp_obs *after,
-                           size_t limit, exp_obs *out, size_t *n, obs_err *e);
-
-/* How many observations src selects. */
-obs_status exp_source_count(PGconn *c, const exp_source *src, long long *n, obs_err *e);
 
 /* The id of the last run published at or before t (0: none), for updatedAfter. */
 obs_status exp_vintage_run_at(PGconn *c, time_t t, long long *id, obs_err *e);

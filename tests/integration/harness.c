@@ -1,6 +1,9 @@
 /* harness.c: integration test support (see harness.h). */
 #include "harness.h"
 
+#include "task_lock.h"
+#include "warm.h"
+
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -355,6 +358,16 @@ long it_sql_long(PGconn *c, const char *sql)
     long v = strtol(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
     return v;
+}
+
+PGconn *it_hold_protection_turn(const it_server *s)
+{
+    PGconn *c = it_db(s);
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT pg_advisory_lock(%d, hashtext('%s'))", OBS_TASK_LOCK_CLASS,
+             AGG_WARM_TASK);
+    it_sql_long(c, sql); /* void: 1 row */
+    return c;
 }
 
 int it_stop_failures;

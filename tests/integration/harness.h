@@ -89,5 +89,9 @@ void it_today(int *year, int *month);
 /* A connection to the test's database (the caller PQfinish-es it) and one-value queries. */
 PGconn *it_db(const it_server *s);
 long it_sql_long(PGconn *c, const char *sql);
+/* Take the servers' protection turn (task_lock.h, AGG_WARM_TASK) on a new connection, as
+ * another server building a round would: no server builds rounds (nor records SDMX runs
+ * after them) in the background until PQfinish of the connection returned. */
+PGconn *it_hold_protection_turn(const it_server *s);
 
 #endif

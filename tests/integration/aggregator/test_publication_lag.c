@@ -7,7 +7,9 @@
  * and a post uploads a correction: the next round cannot be built. Meanwhile a public reader (JSON and the national HTML
  * report) is answered with round 1's figures and round 1's date, while the post reads its
  * own new figures at once. Once the lock is released, the public answer moves to the new
- * figures and date within the 15 seconds of the contract. */
+ * figures and date within the 15 seconds of the contract. SDMX answers likewise: the run of
+ * round 1 with its Extracted date, then the run recorded in the background after the new
+ * round. */
 #include "web_client.h"
 
 #include "date.h"
@@ -83,6 +85,32 @@ static void report_date(char out[64])
     it_resp_free(&r);
 }
 
+/* The SDMX observation of NB_CONTACTS in FR for March (-1 when absent or withheld), and the
+ * message's Extracted (when its figures are as of; "" without any observation). */
+static double sdmx_contacts(char extracted[32])
+{
+    char path[200];
+    snprintf(path, sizeof path,
+             "/sdmx/data/ISCG_INDICATEURS/M.FR.NB_CONTACTS._T._T._T._T._T._T._T"
+             "?startPeriod=%04d-03&endPeriod=%04d-03", year, year);
+    web_resp r;
+    web_get(&S, path, "Accept: application/vnd.sdmx.genericdata+xml;version=2.1", NULL, &r);
+    extracted[0] = '\0';
+    if (r.status == 404) { /* no observation (yet): the run in force is older */
+        web_free(&r);
+        return -1;
+    }
+    if (r.status != 200)
+        fail_msg("SDMX: %ld %s", r.status, r.body);
+    const char *x = strstr(r.body, "<message:Extracted>");
+    assert_non_null(x);
+    snprintf(extracted, 32, "%.20s", x + strlen("<message:Extracted>"));
+    const char *o = strstr(r.body, "<generic:ObsValue value=\"");
+    double v = o ? strtod(o + strlen("<generic:ObsValue value=\""), NULL) : -1;
+    web_free(&r);
+    return v;
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -122,17 +150,21 @@ static void test_previous_round_then_new(void **state)
     assert_true(v == 20);
     assert_int_equal(strlen(t0), 20); /* YYYY-MM-DDTHH:MM:SSZ */
     report_date(d0);
+    /* SDMX: the run of round 1 (recorded after it in the background, or by this first read) */
+    char x0[32], x1[32];
+    v = -1;
+    for (int i = 0; i < 150 && v != 20; i++) {
+        v = sdmx_contacts(x0);
+        if (v != 20)
+            usleep(100 * 1000);
+    }
+    assert_true(v == 20);
+    assert_string_equal(x0, t0); /* Extracted: the date of round 1's figures */
     sleep(1); /* the next change gets a later time (seconds) */
 
     /* the test takes the protection's turn, as another server protecting would: the round
      * after the correction cannot be built while it holds it */
-    PGconn *c = it_db(&S);
-    char sql[160];
-    snprintf(sql, sizeof sql, "SELECT pg_advisory_lock(%d, hashtext('%s'))", OBS_TASK_LOCK_CLASS,
-             AGG_WARM_TASK);
-    PGresult *r = PQexec(c, sql);
-    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-    PQclear(r);
+    PGconn *c = it_hold_protection_turn(&S);
     int turns = ops_log_count(&S, "task=agg.warm held=0");
     put_grid(30, "apres");
     /* the background thread tried and found the turn taken (bounded by count and time) */
@@ -146,6 +178,10 @@ static void test_previous_round_then_new(void **state)
     }
     report_date(d1);
     assert_string_equal(d1, d0);
+    for (int i = 0; i < 3; i++) { /* SDMX: round 1's run, at once, with its date */
+        assert_true(sdmx_contacts(x1) == 20);
+        assert_string_equal(x1, x0);
+    }
     assert_true(contacts(POST, tok_post, tp) == 30);
     PQfinish(c); /* the session ends: the turn is released */
 
@@ -163,6 +199,16 @@ static void test_previous_round_then_new(void **state)
     assert_true(strcmp(t1, t0) > 0);
     report_date(d1);
     assert_string_not_equal(d1, d0);
+    v = -1; /* SDMX: the new round's run, recorded in the background, within the same 15 s */
+    while (v != 30 && obs_now_ms() - t_start < 15000) {
+        v = sdmx_contacts(x1);
+        if (v != 30)
+            usleep(50 * 1000);
+    }
+    print_message("SDMX moved to 30 %.0f ms after the lock was released\n",
+                  obs_now_ms() - t_start);
+    assert_true(v == 30);
+    assert_string_equal(x1, t1);
 }
 
 int main(void)

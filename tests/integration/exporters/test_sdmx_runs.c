@@ -3,7 +3,7 @@
  * figures as published then, updatedAfter returns only what changed; a run recorded between
  * two pages does not change an answer; a run is one state of the indicators and its
  * published_at is its commit time (fault injection: the Makefile links this test with
- * -Wl,--wrap=agg_published_cells and -Wl,--wrap=obs_db_exec). */
+ * -Wl,--wrap=agg_round_cells and -Wl,--wrap=obs_db_exec). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -146,18 +146,18 @@ static void test_vintages(void **state)
 
 /* ---- fault injection (the Makefile links this test with -Wl,--wrap=...) ---- */
 
-obs_status __real_agg_published_cells(PGconn *c, const agg_query *q, int include_posts,
-                                      agg_cell **out, size_t *n, obs_err *e);
+obs_status __real_agg_round_cells(agg_round *r, const agg_query *q, int include_posts,
+                                  agg_cell **out, size_t *n, obs_err *e);
 obs_status __real_obs_db_exec(PGconn *c, const char *sql, int nparams,
                               const char *const *params, PGresult **res, obs_err *e);
 
 /* Set: a correction through the server right after the next read of cells. */
 static int correct_after_next_read;
 
-obs_status __wrap_agg_published_cells(PGconn *c, const agg_query *q, int include_posts,
-                                      agg_cell **out, size_t *n, obs_err *e)
+obs_status __wrap_agg_round_cells(agg_round *r, const agg_query *q, int include_posts,
+                                  agg_cell **out, size_t *n, obs_err *e)
 {
-    obs_status rc = __real_agg_published_cells(c, q, include_posts, out, n, e);
+    obs_status rc = __real_agg_round_cells(r, q, include_posts, out, n, e);
     if (correct_after_next_read) {
         correct_after_next_read = 0;
         correct_first_grid(NULL);
@@ -285,9 +285,27 @@ static void sql_text(const char *sql, char *out, size_t cap)
     PQfinish(t);
 }
 
-/* A publication run is one state of the indicators: a correction committed while the run's
- * cells are being read (after the first of its per-measure reads) must not give a run that
- * mixes both states under the older state's name. */
+/* The state's generations ("year:gen,...") now, into out. */
+static void gens_now(char *out, size_t cap)
+{
+    sql_text("SELECT coalesce(string_agg(year || ':' || gen, ',' ORDER BY year), '')"
+             " FROM agg_generation", out, cap);
+}
+
+/* Fail unless run's state names the generations gens. */
+static void assert_run_state(long long run, const char *gens)
+{
+    char sql[200], run_state[512];
+    snprintf(sql, sizeof sql, "SELECT state FROM sdmx_publication WHERE id = %lld", run);
+    sql_text(sql, run_state, sizeof run_state);
+    if (strncmp(run_state, gens, strlen(gens)) != 0 || run_state[strlen(gens)] != '|')
+        fail_msg("run %lld has state %s, the generations were %s", run, run_state, gens);
+}
+
+/* A publication run is one state of the indicators (the round's snapshot): a correction
+ * committed while the run's cells are being read (after the first of its per-measure reads)
+ * does not reach the run, which is named after the state it was read in and holds exactly
+ * the cells published then; the next run takes the correction. */
 static void test_run_is_one_snapshot(void **state)
 {
     (void)state;
@@ -297,26 +315,37 @@ static void test_run_is_one_snapshot(void **state)
     PGconn *t = it_db(&S);
     long last = it_sql_long(t, "SELECT max(id) FROM sdmx_publication");
     PQfinish(t);
+    PGconn *turn = it_hold_protection_turn(&S); /* the server records no run meanwhile */
     correct_first_grid(NULL); /* the state moved: the next check takes a run */
+    char gens[512];
+    gens_now(gens, sizeof gens);
+    size_t n_before, n_run, n_now;
+    exp_obs *before = published_now(c, &n_before);
     correct_after_next_read = 1;
     exp_run run;
     assert_int_equal(exp_vintage_current(c, "export", &run, &e), OBS_OK);
-    assert_false(correct_after_next_read); /* the correction did land during the snapshot */
+    assert_false(correct_after_next_read); /* the correction did land during the run's reads */
     assert_true(run.id > last);
-    char sql[200], run_state[512], gens[512];
-    snprintf(sql, sizeof sql, "SELECT state FROM sdmx_publication WHERE id = %lld", run.id);
-    sql_text(sql, run_state, sizeof run_state);
-    sql_text("SELECT coalesce(string_agg(year || ':' || gen, ',' ORDER BY year), '')"
-             " FROM agg_generation", gens, sizeof gens);
-    if (strncmp(run_state, gens, strlen(gens)) != 0 || run_state[strlen(gens)] != '|')
-        fail_msg("run %lld has state %s, the generations are %s", run.id, run_state, gens);
-    size_t n_run, n_now;
+    assert_run_state(run.id, gens);
     exp_obs *got = read_run(c, &run, 1000, NULL, &n_run);
+    assert_int_equal(n_run, n_before);
+    assert_memory_equal(got, before, n_before * sizeof *before);
+    free(got);
+    /* the next check publishes the corrected state */
+    gens_now(gens, sizeof gens);
+    exp_run next;
+    assert_int_equal(exp_vintage_current(c, "export", &next, &e), OBS_OK);
+    assert_true(next.id > run.id);
+    assert_run_state(next.id, gens);
+    got = read_run(c, &next, 1000, NULL, &n_run);
     exp_obs *want = published_now(c, &n_now);
     assert_int_equal(n_run, n_now);
     assert_memory_equal(got, want, n_now * sizeof *want);
+    assert_true(n_now != n_before || memcmp(want, before, n_now * sizeof *want) != 0);
+    PQfinish(turn);
     free(got);
     free(want);
+    free(before);
 }
 
 /* published_at is the time the run became visible (just before its COMMIT), not the time
@@ -325,10 +354,12 @@ static void test_published_at_is_commit_time(void **state)
 {
     (void)state;
     obs_err e;
+    PGconn *turn = it_hold_protection_turn(&S); /* the server records no run meanwhile */
     correct_first_grid(NULL);
     delay_next_add = 1;
     exp_run run;
     assert_int_equal(exp_vintage_current(obs_db_conn(&e), "export", &run, &e), OBS_OK);
+    PQfinish(turn);
     assert_false(delay_next_add);
     char sql[200], v[64];
     snprintf(sql, sizeof sql,
