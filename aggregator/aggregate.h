@@ -14,6 +14,20 @@
 extern const obs_blob agg_sql[];
 extern const size_t agg_sql_count;
 
+/* The key columns of indicator and agg_pending, and their equality between aliases i and d. */
+#define AGG_KEYCOLS                                                                          \
+    "area, period, mesure, sexe, age, statut, origine, problematique, partenaire, mode"
+#define AGG_KEYJOIN                                                                          \
+    "i.area = d.area AND i.period = d.period AND i.mesure = d.mesure AND i.sexe = d.sexe"     \
+    " AND i.age = d.age AND i.statut = d.statut AND i.origine = d.origine"                   \
+    " AND i.problematique = d.problematique AND i.partenaire = d.partenaire AND i.mode = d.mode"
+
+/* Fold the pending area changes (agg_pending, appended by the uploads' refresh) into the
+ * area rows of indicator, in one transaction (one fold at a time among every server; a full
+ * recompute waits for it). Changes no figure (indicator_now is the same before and after):
+ * it keeps agg_pending short, and the area rows' versions few. *rows: the cells folded. */
+obs_status agg_fold(PGconn *c, long *rows, obs_err *e);
+
 /* The upload hook (col_store_set_hook): refresh every stored cell that the grid of post for
  * period ("YYYY-MM-01") changes: the post's month, quarter and year (and its NB_NOUVELLES
  * of later periods), then its département, région and FR by adding the post cells' changes.

@@ -19,7 +19,7 @@
 /* A year's whole table, post cells included: counted first (the array is allocated once, at
  * its size: a national year is ~1.3 million cells), then read through a cursor in batches
  * (in the caller's REPEATABLE READ snapshot, so the count holds). */
-#define YEAR_WHERE " FROM indicator WHERE pstart >= $1::date AND pstart < $2::date"
+#define YEAR_WHERE " FROM indicator_now WHERE pstart >= $1::date AND pstart < $2::date"
 static const char SQL_YEAR_COUNT[] = "SELECT count(*)" YEAR_WHERE;
 static const char SQL_YEAR_CURSOR[] =
     "DECLARE agg_year NO SCROLL CURSOR FOR SELECT " AGG_CELLCOLS YEAR_WHERE;

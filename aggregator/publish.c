@@ -18,7 +18,7 @@
 /* The cells a view may see, with the current observation status, in key order. */
 static const char SQL_SELECT[] =
     "SELECT " AGG_CELLCOLS ", agg_obs_status(pstart, freq, $13::int), lvl"
-    " FROM indicator"
+    " FROM indicator_now"
     " WHERE ($1::text[] IS NULL OR mesure = ANY($1::text[]))"
     "   AND ($2::text[] IS NULL OR area = ANY($2::text[]))"
     "   AND ($3::text[] IS NULL OR period = ANY($3::text[]))"

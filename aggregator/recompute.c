@@ -41,7 +41,12 @@ static const char SQL_FIRST_OPEN[] =
     "SELECT coalesce(extract(year FROM max(before) + interval '11 months')::int, 0)"
     " FROM retention_purge";
 
+/* The pending area changes (fold.c) go with the rows they change: the area rows are summed
+ * again from the post rows. */
 static const char SQL_DELETE_ALL[] = "DELETE FROM indicator";
+static const char SQL_DELETE_PENDING_ALL[] = "DELETE FROM agg_pending";
+static const char SQL_DELETE_PENDING[] =
+    "DELETE FROM agg_pending WHERE pstart >= $1::date AND pstart < $2::date";
 static const char SQL_DELETE_WINDOW_ALL[] = "DELETE FROM agg_window";
 static const char SQL_DELETE[] =
     "DELETE FROM indicator WHERE pstart >= $1::date AND pstart < $2::date";
@@ -148,6 +153,8 @@ static obs_status recompute_tx(PGconn *c, void *arg, obs_err *e)
     if (rc == OBS_OK && all) {
         rc = obs_db_run(c, SQL_DELETE_ALL, e);
         if (rc == OBS_OK)
+            rc = obs_db_run(c, SQL_DELETE_PENDING_ALL, e);
+        if (rc == OBS_OK)
             rc = obs_db_run(c, SQL_DELETE_WINDOW_ALL, e);
         if (rc == OBS_OK)
             rc = obs_db_run(c, SQL_GEN_BUMP_ALL, e);
@@ -162,6 +169,8 @@ static obs_status recompute_tx(PGconn *c, void *arg, obs_err *e)
     snprintf(ys1, sizeof ys1, "%d", y1);
     const char *range[] = {from, to, lock};
     if (!all && (rc = obs_db_exec(c, SQL_DELETE, 2, range, NULL, e)))
+        return rc;
+    if (!all && (rc = obs_db_exec(c, SQL_DELETE_PENDING, 2, range, NULL, e)))
         return rc;
     if (!all && (rc = obs_db_exec(c, SQL_DELETE_WINDOW, 2, range, NULL, e)))
         return rc;

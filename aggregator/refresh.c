@@ -5,10 +5,11 @@
  * aggregator/sql, the post-level cells of a scope (a post or every post, a range of months,
  * a list of periods, the measures of that query), compares them with the stored ones
  * (FULL JOIN) into the session's temporary table agg_delta, and writes the post rows that
- * changed. At the end, the changes of num, den and of the number of post rows (nposts) are
- * added to the département, région and FR rows in one upsert sorted by key, rows left with
- * no post are deleted, and the generation of every year touched is bumped (publish.c caches
- * protected tables per generation). Locking: docs/indicators.md, "Incremental refresh".
+ * changed. At the end, the changes of num, den and of the number of post rows (nposts) of
+ * the département, région and FR rows are appended to agg_pending (fold.c adds them to those
+ * rows in batches, outside the uploads; readers read indicator_now, migration 014), and the
+ * generation of every year touched is bumped (protect.c caches protections per
+ * generation). Locking: docs/indicators.md, "Incremental refresh".
  */
 #include "aggregate.h"
 
@@ -21,11 +22,8 @@
 #include "db.h"
 #include "log.h"
 
-#define KEYCOLS "area, period, mesure, sexe, age, statut, origine, problematique, partenaire, mode"
-#define KEYJOIN                                                                              \
-    "i.area = d.area AND i.period = d.period AND i.mesure = d.mesure AND i.sexe = d.sexe"     \
-    " AND i.age = d.age AND i.statut = d.statut AND i.origine = d.origine"                   \
-    " AND i.problematique = d.problematique AND i.partenaire = d.partenaire AND i.mode = d.mode"
+#define KEYCOLS AGG_KEYCOLS
+#define KEYJOIN AGG_KEYJOIN
 
 /* Taken shared by every upload's refresh, exclusively by a full recompute, a register
  * refresh and the refresh that extends agg_window (so that nobody else writes post cells of
@@ -95,34 +93,19 @@ static const char SQL_POST_UPSERT[] =
     " CROSS JOIN LATERAL (VALUES ('D' || p.dep, 'D'::char), ('R' || r.region, 'R'::char),"   \
     "                            ('FR', 'N'::char)) a(area, lvl)"
 
-/* Add the changes to the area rows. Sorted by key, so that concurrent refreshes lock the
- * rows they share in the same order (no deadlock); additions commute, so the result does
- * not depend on which transaction commits first. */
-static const char SQL_AREA_UPSERT[] =
-    "INSERT INTO indicator AS i (" KEYCOLS ", lvl, freq, pstart, num, den, value, nposts,"
-    " obs_status, updated_at)"
+/* The changes of the area rows, appended to agg_pending (no row shared with another upload:
+ * fold.c adds them to the area rows in batches; readers see indicator_now, the sum). */
+static const char SQL_AREA_PENDING[] =
+    "INSERT INTO agg_pending (" KEYCOLS ", lvl, freq, pstart, dnum, dden, dposts, obs_status)"
     " SELECT a.area, d.period, d.mesure, d.sexe, d.age, d.statut, d.origine, d.problematique,"
     "   d.partenaire, d.mode, a.lvl, d.freq, d.pstart, sum(d.dnum)::bigint, sum(d.dden)::bigint,"
-    "   agg_value(d.mesure, sum(d.dnum)::bigint, sum(d.dden)::bigint), sum(d.dposts)::int,"
-    "   agg_obs_status(d.pstart, d.freq, $1::int), now()"
+    "   sum(d.dposts)::int, agg_obs_status(d.pstart, d.freq, $1::int)"
     AREAS_OF_D
     " GROUP BY a.area, a.lvl, d.period, d.mesure, d.sexe, d.age, d.statut, d.origine,"
-    "   d.problematique, d.partenaire, d.mode, d.freq, d.pstart"
-    " ORDER BY a.area, d.period, d.mesure, d.sexe, d.age, d.statut, d.origine,"
-    "   d.problematique, d.partenaire, d.mode"
-    " ON CONFLICT (" KEYCOLS ") DO UPDATE SET num = i.num + EXCLUDED.num,"
-    "   den = i.den + EXCLUDED.den, nposts = i.nposts + EXCLUDED.nposts,"
-    "   value = agg_value(i.mesure, i.num + EXCLUDED.num, i.den + EXCLUDED.den),"
-    "   obs_status = EXCLUDED.obs_status, updated_at = EXCLUDED.updated_at";
+    "   d.problematique, d.partenaire, d.mode, d.freq, d.pstart";
 
-/* Area rows no post row adds up to any more (only possible when a post row vanished). */
-static const char SQL_AREA_DELETE[] =
-    "DELETE FROM indicator i USING (SELECT DISTINCT a.area, d.period, d.mesure, d.sexe, d.age,"
-    "   d.statut, d.origine, d.problematique, d.partenaire, d.mode" AREAS_OF_D
-    "   WHERE d.dposts < 0) d"
-    " WHERE i.nposts = 0 AND " KEYJOIN;
-
-/* One more generation for every year touched (after the area rows: same lock order). */
+/* One more generation for every year touched: the one row uploads of a year share, last
+ * before COMMIT (its lock is held the shortest time). */
 static const char SQL_GEN_BUMP[] =
     "INSERT INTO agg_generation AS g (year, gen)"
     " SELECT DISTINCT extract(year FROM pstart)::int, 1 FROM agg_delta ORDER BY 1"
@@ -169,14 +152,12 @@ static obs_status step(PGconn *c, const scope *s, int stepno, obs_err *e)
     return rc;
 }
 
-/* Propagate the changes collected in agg_delta to the areas, bump generations, clear. */
+/* Append the area changes collected in agg_delta, bump generations, clear. */
 static obs_status finish(PGconn *c, obs_err *e)
 {
     char lock[16];
     snprintf(lock, sizeof lock, "%d", obs_config_get()->lock_months);
-    obs_status rc = obs_db_exec(c, SQL_AREA_UPSERT, 1, (const char *[]){lock}, NULL, e);
-    if (rc == OBS_OK)
-        rc = obs_db_run(c, SQL_AREA_DELETE, e);
+    obs_status rc = obs_db_exec(c, SQL_AREA_PENDING, 1, (const char *[]){lock}, NULL, e);
     if (rc == OBS_OK)
         rc = obs_db_run(c, SQL_GEN_BUMP, e);
     if (rc == OBS_OK)

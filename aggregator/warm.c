@@ -11,7 +11,9 @@
  * builds (docs/indicators.md, "Publication lag"). Servers of one database take turns
  * (protect.c, a lock of the task class of task_lock.h held inside the round's transaction):
  * two protections at once would only share the CPU. After each round it builds, the thread
- * runs the hook set by agg_warm_on_round (serve: the SDMX publication of the round).
+ * runs the hook set by agg_warm_on_round (serve: the SDMX publication of the round). It also
+ * folds the uploads' pending area changes (fold.c), at most once per AGG_WARM_FOLD_MS while
+ * uploads come, and before each round.
  */
 #include "warm.h"
 
@@ -25,6 +27,7 @@
 #include "date.h"
 #include "db.h"
 #include "log.h"
+#include "aggregate.h"
 #include "protect.h"
 
 #define POLL_MS 1000 /* the poll for changes made elsewhere */
@@ -33,11 +36,16 @@
  * then the rounds follow the uploads, to keep that reader within the published lag. */
 #define AGG_WARM_QUIET_MS 1500
 #define AGG_WARM_READ_MS 15000
+/* The uploads' pending area changes are folded at most this often (fold.c): each fold
+ * writes an area row once for every upload of the interval. */
+#define AGG_WARM_FOLD_MS 1000
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv;
 static pthread_t thread;
 static int running, stopping, cv_ready, noted;
+static int unfolded;                    /* uploads since the last fold, under mu */
+static double last_fold_ms;             /* under mu */
 static double last_upload_ms;           /* under mu */
 static _Atomic long long last_read_ms;  /* obs_now_ms() of the latest protected read */
 static void (*round_hook)(void);        /* agg_warm_on_round */
@@ -61,12 +69,19 @@ static long ms_until(const struct timespec *t)
     return (long)((t->tv_sec - now.tv_sec) * 1000 + (t->tv_nsec - now.tv_nsec) / 1000000);
 }
 
-int agg_warm_is_self(void)
+int agg_warm_stopping(void)
 {
     pthread_mutex_lock(&mu);
-    int self = running && pthread_equal(pthread_self(), thread);
+    int st = stopping;
     pthread_mutex_unlock(&mu);
-    return self;
+    return st;
+}
+
+static _Thread_local int on_thread; /* set by the background thread itself */
+
+int agg_warm_is_self(void)
+{
+    return on_thread;
 }
 
 int agg_warm_running(void)
@@ -82,8 +97,10 @@ void agg_warm_note(int year)
     pthread_mutex_lock(&mu); /* a round covers every year: year > 0 only says an upload */
     if (running) {
         noted = 1;
-        if (year > 0)
+        if (year > 0) {
             last_upload_ms = obs_now_ms();
+            unfolded = 1;
+        }
         pthread_cond_signal(&cv);
     }
     pthread_mutex_unlock(&mu);
@@ -108,7 +125,16 @@ void agg_warm_want_hook(void)
     agg_warm_note(0);
 }
 
-/* One step, when this server's turn: a new round if a generation moved, then the hook. */
+/* Fold the pending area changes (of every server's uploads). */
+static obs_status fold(obs_err *e)
+{
+    long rows = 0;
+    PGconn *c = obs_db_conn(e);
+    return c ? agg_fold(c, &rows, e) : OBS_ERR_DB;
+}
+
+/* One step, when this server's turn: a new round if a generation moved (the pending
+ * changes folded first: the round's reads are then of stored rows), then the hook. */
 static void step(void)
 {
     obs_err e;
@@ -116,6 +142,8 @@ static void step(void)
     int built = 0, needed = 0;
     obs_status rc = agg_round_needed(&needed, &e);
     double t0 = obs_now_ms();
+    if (rc == OBS_OK && needed && fold(&e) != OBS_OK)
+        obs_err_clear(&e); /* logged; the round reads indicator_now anyway */
     if (rc == OBS_OK && needed && (rc = agg_round_step(1, &built, &e)) == OBS_OK) {
         if (built)
             obs_log(OBS_LOG_INFO, "agg.warm", "round=1 ms=%.0f", obs_now_ms() - t0);
@@ -133,12 +161,23 @@ static void step(void)
 static void *warm_main(void *arg)
 {
     (void)arg;
+    on_thread = 1;
     struct timespec due, until;
     deadline(&due, 0);
     pthread_mutex_lock(&mu);
     noted = 1; /* the first round, before the first reader */
     while (!stopping) {
         double now = obs_now_ms();
+        if (unfolded && now - last_fold_ms >= AGG_WARM_FOLD_MS) {
+            unfolded = 0;
+            pthread_mutex_unlock(&mu);
+            obs_err e;
+            obs_err_clear(&e);
+            fold(&e); /* failures are logged; the next step folds again */
+            pthread_mutex_lock(&mu);
+            last_fold_ms = obs_now_ms();
+            continue;
+        }
         int quiet = now - last_upload_ms >= AGG_WARM_QUIET_MS;
         int read = now - (double)last_read_ms <= AGG_WARM_READ_MS;
         if (agg_round_wanted() || (noted && ms_until(&due) <= 0 && (quiet || read))) {
@@ -155,6 +194,10 @@ static void *warm_main(void *arg)
             deadline(&until, (long)(last_upload_ms + AGG_WARM_QUIET_MS - now) + 1);
         else
             deadline(&until, POLL_MS);
+        struct timespec fold_at;
+        deadline(&fold_at, (long)(last_fold_ms + AGG_WARM_FOLD_MS - now) + 1);
+        if (unfolded && ms_until(&fold_at) < ms_until(&until))
+            until = fold_at; /* the next fold first */
         if (pthread_cond_timedwait(&cv, &mu, &until) == ETIMEDOUT && !noted)
             noted = 1; /* the poll: the step looks whether anything moved */
     }

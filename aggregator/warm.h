@@ -30,6 +30,10 @@ int agg_warm_running(void);
 /* 1 when called on the background thread itself (its protections are logged by=background). */
 int agg_warm_is_self(void);
 
+/* 1 once agg_warm_stop was called: long background work (an SDMX run) gives up, so that
+ * `serve` stops promptly (systemd's stop timeout). */
+int agg_warm_stopping(void);
+
 /* Stop the thread, waiting for a protection in progress; accepts a thread never started. */
 void agg_warm_stop(void);
 

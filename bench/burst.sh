@@ -9,6 +9,9 @@
 #      default refresh, while one public reader alternates the national report and one SDMX
 #      series, during the burst and BENCH_BURST_AFTER seconds after it (p99, max, and the
 #      protections computed on a reader's path, from the server log: each one is a wait);
+#      (BENCH_BURST_READER=0: no reader during the burst, to measure the uploads alone;
+#      BENCH_PGSS=1 with PG_EXTRA_OPTS="-c shared_preload_libraries=pg_stat_statements
+#      -c pg_stat_statements.track_planning=on": the statements that took the time);
 #   4. every grid of both bursts stored (grid rows counted against the files sent).
 # The two bursts run in the same run on the same machine: compare their ratio, not seconds.
 # Prints markdown.
@@ -72,6 +75,19 @@ reader() {
     printf 'sdmx %s\n' "$(curl -sS -o /dev/null -w '%{http_code} %{time_total}' -H "Accept: $csv" "$base$series" || echo '000 0')"
   done >"$w/$1"
 }
+# What PostgreSQL's busy backends do, sampled every 0.2 s until the file stop_sampler appears:
+# one line per sample and wait kind ("CPU" when not waiting, else wait_event_type:wait_event).
+sampler() {
+  local n=0
+  while [ ! -e "$w/stop_sampler" ] && [ $n -lt 3000 ]; do
+    n=$((n + 1))
+    psqlq "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU'), count(*) FROM pg_stat_activity
+           WHERE state = 'active' AND backend_type = 'client backend' AND pid <> pg_backend_pid()
+           GROUP BY 1" | sed 's/|/ /' || true
+    echo "sample 1"
+    sleep 0.2
+  done >"$w/waits"
+}
 summary() { # label file seconds rss
   local n ok err
   n=$(wc -l <"$2")
@@ -100,7 +116,9 @@ stop
 
 # 2. Baseline burst, refresh off.
 ISCGOBS_REFRESH=off start
+cpuoff0=$(cpu_now)
 t0=$(now); burst 11 "$w/off"; t1=$(now)
+cpuoff1=$(cpu_now)
 off_s=$(echo "$t1 - $t0" | bc -l); off_rss=$(hwm)
 stop
 "$BIN" aggregate >/dev/null 2>&1
@@ -111,11 +129,15 @@ curl -fsS -o /dev/null "$base/rapports/national/$year" # the year protected once
 curl -fsS -o /dev/null -H 'Accept: application/vnd.sdmx.data+csv;version=1.0.0' \
   "$base/sdmx/data/ISCG_INDICATEURS/A.FR.NB_CONTACTS._T._T._T._T._T._T._T" # and published
 logline0=$(wc -l <"$w/server.log")
-reader during &
+if [ "${BENCH_BURST_READER:-1}" = 1 ]; then reader during & else touch "$w/during"; sleep 0.1 & fi
 rpid=$!
+[ "${BENCH_PGSS:-0}" = 1 ] && psqlq "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" && psqlq "SELECT pg_stat_statements_reset()" >/dev/null
 cpu0=$(cpu_now)
+sampler &
+spid=$!
 t0=$(now); burst 12 "$w/on"; t1=$(now)
 cpu1=$(cpu_now)
+touch "$w/stop_sampler"; wait "$spid"
 on_s=$(echo "$t1 - $t0" | bc -l); on_rss_burst=$(hwm)
 touch "$w/stop"; wait "$rpid"; rm -f "$w/stop"
 logline1=$(wc -l <"$w/server.log")
@@ -159,11 +181,27 @@ printf '| p99 <= 1 s | %s ms | %s ms (refresh off) | %s |\n' "$on_p99" "$(pct "$
 printf '| server peak RSS <= 100 MiB | %d MiB during the burst, %d MiB after the reads | %d MiB (refresh off) | %s |\n' \
   "$on_rss_burst" "$on_rss" "$off_rss" "$([ "$on_rss" -le 100 ] && echo yes || echo no)"
 
-read -r b0 s0 p0 <<<"$cpu0"; read -r b1 s1 p1 <<<"$cpu1"
-printf '\nCPU during the default burst (%d cores, %.1f s): machine busy %.0f %%, server %.1f s, PostgreSQL %.1f s (exited backends not counted), %d rounds built in the background\n' \
-  "$(nproc)" "$on_s" "$(echo "100 * ($b1 - $b0) / ($(nproc) * $on_s)" | bc -l)" \
-  "$(echo "$s1 - $s0" | bc -l)" "$(echo "$p1 - $p0" | bc -l)" \
+cpu_line() { # label seconds before after
+  local b0 s0 p0 b1 s1 p1
+  read -r b0 s0 p0 <<<"$3"; read -r b1 s1 p1 <<<"$4"
+  printf '| %s | %.1f | %.0f %% | %.1f | %.1f |\n' "$1" "$2" \
+    "$(echo "100 * ($b1 - $b0) / ($(nproc) * $2)" | bc -l)" "$(echo "$s1 - $s0" | bc -l)" "$(echo "$p1 - $p0" | bc -l)"
+}
+printf '\nCPU (%d cores; PostgreSQL: its live processes, exited backends not counted):\n\n' "$(nproc)"
+printf '| burst | seconds | machine busy | server CPU s | PostgreSQL CPU s |\n|---|---|---|---|---|\n'
+cpu_line "refresh off" "$off_s" "$cpuoff0" "$cpuoff1"
+cpu_line "default refresh" "$on_s" "$cpu0" "$cpu1"
+printf '\nrounds built in the background during the default burst: %d\n' \
   "$(sed -n "$(( logline0 + 1 )),${logline1}p" "$w/server.log" | grep -c 'agg.warm round=' || true)"
+printf '\nBusy PostgreSQL backends during the default burst (mean over %d samples, by what they do):' \
+  "$(awk '$1 == "sample" { n++ } END { print n + 0 }' "$w/waits")"
+awk '$1 == "sample" { n++; next } { t[$1] += $2 } END { for (k in t) printf " %s %.1f;", k, t[k] / (n ? n : 1); print "" }' "$w/waits"
+if [ "${BENCH_PGSS:-0}" = 1 ]; then
+  printf '\nStatements of the default burst by time (pg_stat_statements: execution + planning ms):\n\n| calls | total ms | mean ms | plan ms | statement |\n|---|---|---|---|---|\n'
+  psqlq "SELECT calls, round(total_exec_time + total_plan_time), round(((total_exec_time + total_plan_time) / calls)::numeric, 2), round(total_plan_time),
+         left(regexp_replace(query, '\s+', ' ', 'g'), 90) FROM pg_stat_statements ORDER BY 2 DESC LIMIT 12" |
+    awk -F'|' '{ printf "| %s | %s | %s | %s | `%s` |\n", $1, $2, $3, $4, $5 }'
+fi
 printf '\n### Public reads during and right after the burst (one reader, one request at a time)\n\n'
 printf '| when | what | reads | non-2xx | p50 ms | p99 ms | max ms | protections computed on a reader'"'"'s path |\n'
 printf '|---|---|---|---|---|---|---|---|\n'

@@ -9,6 +9,7 @@
 #                                      (pg_basebackup -R the first time), then started
 # DIR/data holds the cluster, DIR/run the socket, DIR/log the server log. As root the cluster
 # runs as the system user `iscgobs` (created if needed), since PostgreSQL refuses root.
+# PG_EXTRA_OPTS: more server options ("-c name=value ...", e.g. pg_stat_statements for bench/burst.sh).
 # --fast turns durability off (fsync, synchronous_commit): for throwaway test clusters only.
 set -euo pipefail
 
@@ -58,7 +59,7 @@ start)
     exit 0
   fi
   opts="-c listen_addresses='' -c unix_socket_directories='$dir/run' -c max_connections=200"
-  opts="$opts -c shared_buffers=256MB -c timezone=UTC"
+  opts="$opts -c shared_buffers=256MB -c timezone=UTC ${PG_EXTRA_OPTS:-}"
   if [ "${3:-}" = "--fast" ]; then
     opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   fi

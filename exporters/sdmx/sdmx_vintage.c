@@ -243,7 +243,9 @@ static obs_status fill_current(agg_round *r, PGconn *w, long *ncells, obs_err *e
             q.from = q.to = (agg_period){'A', r->prot[y]->year, 0};
             agg_cell *cells = NULL;
             size_t n = 0;
-            rc = agg_query_set(&q, AGG_F_MESURE, exp_cl_at(EXP_CL_MESURE, m)->id, e);
+            rc = agg_warm_stopping() && agg_warm_is_self()
+                     ? obs_fail(e, OBS_ERR_INTERNAL, "E_STOPPING", "arrêt du service en cours")
+                     : agg_query_set(&q, AGG_F_MESURE, exp_cl_at(EXP_CL_MESURE, m)->id, e);
             if (rc == OBS_OK)
                 rc = agg_round_cells(r, &q, 0, &cells, &n, e);
             agg_query_free(&q);
@@ -292,7 +294,7 @@ static long exec_count(PGconn *w, const char *sql, const char *run, obs_status *
 /* 1 when state a ("year:gen,...|YYYY-MM|...") is older than state b: a year of b at a later
  * generation than in a (or unknown to a), or an earlier Paris month. Generations only grow,
  * so a round read before another server's run is never recorded after it. */
-static int state_older(const char *a, const char *b)
+int exp_state_older(const char *a, const char *b)
 {
     const char *ma = strchr(a, '|'), *mb = strchr(b, '|');
     if (ma == NULL || mb == NULL)
@@ -333,7 +335,7 @@ static obs_status record_run(agg_round *r, PGconn *rconn, PGconn *w, const char 
     obs_status rc = read_state(rconn, 0, state, sizeof state, NULL, e);
     if (rc == OBS_OK)
         rc = last_run(w, &prev, prev_state, sizeof prev_state, e);
-    if (rc || (prev.id && (strcmp(prev_state, state) == 0 || state_older(state, prev_state))))
+    if (rc || (prev.id && (strcmp(prev_state, state) == 0 || exp_state_older(state, prev_state))))
         return rc; /* published meanwhile, by another thread or server */
     agg_round_as_of(r, as_of);
     rc = obs_db_run(w, SQL_CUR, e);

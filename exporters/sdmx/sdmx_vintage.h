@@ -53,6 +53,11 @@ void exp_vintage_touch(void);
 /* The run in force at time t: the last one published at or before t (id 0 when none). */
 obs_status exp_vintage_as_of(PGconn *c, time_t t, exp_run *run, obs_err *e);
 
+/* 1 when publication state a ("year:gen,...|YYYY-MM|k=..|lock=..") is older than state b: a
+ * year of b at a later generation than in a (or missing from a), or an earlier Paris month.
+ * A round read before another server's run is then not recorded after it. */
+int exp_state_older(const char *a, const char *b);
+
 /* Forget the cached state (tests; after the database was replaced). */
 void exp_vintage_reset(void);
 

@@ -1,8 +1,10 @@
 /* test_agg_consistency.c: the incremental refresh run by every upload leaves exactly the rows
  * a full recompute (`iscgobs aggregate`) computes: a random sequence (fixed seed) of uploads
  * and corrections sent over HTTP by concurrent clients, posts of the same département at the
- * same time, a register change in the middle; then the stored table is compared, row for row,
- * before and after the recompute. */
+ * same time, a register change in the middle; then the figures (indicator_now: the stored rows
+ * plus the pending area changes) are compared, row for row, before and after the recompute.
+ * The last corrections are sent while the folds of the pending area changes wait: the
+ * figures are the same before and after the fold. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,8 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
+#include "ops_it.h"
 
 static it_server S;
 static char tok_admin[80];
@@ -144,7 +148,7 @@ static void run_clients(int nthreads)
 
 static const char SQL_SNAPSHOT[] =
     "CREATE TABLE %s AS SELECT area, period, mesure, sexe, age, statut, origine, problematique,"
-    " partenaire, mode, lvl, freq, pstart, num, den, value, nposts, obs_status FROM indicator";
+    " partenaire, mode, lvl, freq, pstart, num, den, value, nposts, obs_status FROM indicator_now";
 
 static void exec_ok(PGconn *c, const char *sql)
 {
@@ -259,9 +263,31 @@ static void test_incremental_equals_full(void **state)
         free(ops[i].body);
         ops[i].body = random_grid(y, m);
     }
+    /* the corrections while the folds wait (the test holds the fold lock of fold.c): their
+     * area changes stay pending; the figures are the same before and after the fold */
+    PGconn *held = it_db(&S);
+    it_sql_long(held, "SELECT pg_advisory_lock(72433, 0)");
     next_op = 0;
     run_clients(4);
     assert_int_equal(failures, 0);
+    PGconn *c = it_db(&S);
+    long pending = it_sql_long(c, "SELECT count(*) FROM agg_pending");
+    assert_true(pending > 0);
+    exec_ok(c, "DROP TABLE IF EXISTS snap_pending, snap_folded");
+    char sql[512];
+    snprintf(sql, sizeof sql, SQL_SNAPSHOT, "snap_pending");
+    exec_ok(c, sql);
+    PQfinish(held); /* the server's background thread folds (bounded by count and time) */
+    for (int i = 0; i < 200 && it_sql_long(c, "SELECT count(*) FROM agg_pending") > 0; i++)
+        usleep(50 * 1000);
+    assert_int_equal(it_sql_long(c, "SELECT count(*) FROM agg_pending"), 0);
+    assert_true(ops_log_count(&S, "agg.fold cells=") > 0);
+    snprintf(sql, sizeof sql, SQL_SNAPSHOT, "snap_folded");
+    exec_ok(c, sql);
+    print_message("%ld pending area changes folded\n", pending);
+    assert_int_equal(differ(c, "snap_pending", "snap_folded"), 0);
+    assert_int_equal(differ(c, "snap_folded", "snap_pending"), 0);
+    PQfinish(c);
     compare_with_full((const char *const[]){"aggregate", NULL});
 }
 

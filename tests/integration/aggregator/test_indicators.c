@@ -140,7 +140,7 @@ static void stored(const char *mesure, const char *area, const char *period, con
     PGconn *c = it_db(&S);
     char sql[512];
     snprintf(sql, sizeof sql,
-             "SELECT num, coalesce(den, -1) FROM indicator WHERE mesure = '%s' AND area = '%s'"
+             "SELECT num, coalesce(den, -1) FROM indicator_now WHERE mesure = '%s' AND area = '%s'"
              " AND period = '%s' AND %s = '%s' AND (sexe = '_T')::int + (age = '_T')::int +"
              " (statut = '_T')::int + (origine = '_T')::int + (problematique = '_T')::int +"
              " (partenaire = '_T')::int + (mode = '_T')::int = %d",
@@ -159,7 +159,7 @@ static long count_rows(const char *where)
 {
     PGconn *c = it_db(&S);
     char sql[512];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM indicator WHERE %s", where);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM indicator_now WHERE %s", where);
     long n = it_sql_long(c, sql);
     PQfinish(c);
     return n;

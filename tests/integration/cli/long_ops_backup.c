@@ -147,7 +147,7 @@ static void test_backup_during_uploads(void **state)
     assert_int_equal(it_sql_long(r, "SELECT count(*) FROM audit_log WHERE action = 'db.restore'"), 1);
     /* the indicators stored with the grids are those a full recompute gives */
     static const char IND[] = "(SELECT area, period, mesure, sexe, age, statut, origine, problematique,"
-                              " partenaire, mode, num, den, value, nposts, obs_status FROM indicator)";
+                              " partenaire, mode, num, den, value, nposts, obs_status FROM indicator_now)";
     char before[80], after[80];
     ops_table_digest(r, IND, NULL, before, sizeof before);
     assert_int_equal(it_cli(&t, NULL, 0, (const char *const[]){"aggregate", NULL}), 0);
@@ -200,7 +200,7 @@ static void test_quiet_backup_restores_byte_for_byte(void **state)
     assert_true(it_sql_long(b, "SELECT count(*) FROM audit_log") > 2 * first_half);
     print_message("%d tables equal, %ld grids, %ld contacts, %ld indicators, %ld audit entries\n", compared,
                   it_sql_long(b, "SELECT count(*) FROM grid"), it_sql_long(b, "SELECT count(*) FROM contact"),
-                  it_sql_long(b, "SELECT count(*) FROM indicator"), it_sql_long(b, "SELECT count(*) FROM audit_log"));
+                  it_sql_long(b, "SELECT count(*) FROM indicator_now"), it_sql_long(b, "SELECT count(*) FROM audit_log"));
     PQfinish(a);
     PQfinish(b);
 

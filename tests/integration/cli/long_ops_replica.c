@@ -154,7 +154,7 @@ static void test_year_on_standby(void **state)
     assert_true(took >= 0);
     PGconn *s = PQconnectdb(standby_url);
     long grids = it_sql_long(s, "SELECT count(*) FROM grid");
-    long cells = it_sql_long(s, "SELECT count(*) FROM indicator");
+    long cells = it_sql_long(s, "SELECT count(*) FROM indicator_now");
     PQfinish(s);
     assert_true(grids >= 80);
     char *ref[3];

@@ -117,7 +117,7 @@ static void test_upgrade_from_every_version(void **state)
         assert_int_equal(it_sql_long(c, "SELECT count(*) FROM account WHERE token_hash = sha256('jeton')"), 1);
         /* the migrated data is usable: a full recompute reads it, the server is ready */
         assert_int_equal(it_cli(&s, NULL, 0, (const char *[]){"aggregate", "--from", "2025-01", "--to", "2025-12", NULL}), 0);
-        assert_int_equal(it_sql_long(c, "SELECT num FROM indicator WHERE mesure = 'NB_CONTACTS'"
+        assert_int_equal(it_sql_long(c, "SELECT num FROM indicator_now WHERE mesure = 'NB_CONTACTS'"
                                          " AND area = 'FR' AND period = '2025-03' AND sexe = '_T'"
                                          " AND age = '_T' AND statut = '_T' AND origine = '_T'"
                                          " AND problematique = '_T' AND partenaire = '_T' AND mode = '_T'"), 30);

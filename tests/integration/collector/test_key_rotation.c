@@ -31,7 +31,7 @@ static char demo[700], later[700];
 
 static const char IND[] = "(SELECT area, period, mesure, sexe, age, statut, origine, problematique,"
                           " partenaire, mode, lvl, freq, pstart, num, den, value, nposts, obs_status"
-                          " FROM indicator)";
+                          " FROM indicator_now)";
 
 static int second_half(int m)
 {

@@ -274,7 +274,7 @@ static int true_value(PGconn *db, const char *key, truth *t)
         return 0;
     const char *params[10] = {f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9]};
     PGresult *r = PQexecParams(db,
-                               "SELECT value, left(mesure, 5) IN ('PART_', 'TAUX_') FROM indicator"
+                               "SELECT value, left(mesure, 5) IN ('PART_', 'TAUX_') FROM indicator_now"
                                " WHERE mesure = $1 AND area = $2 AND period = $3 AND sexe = $4"
                                " AND age = $5 AND statut = $6 AND origine = $7"
                                " AND problematique = $8 AND partenaire = $9 AND mode = $10",

@@ -141,7 +141,7 @@ static void indicators_digest(PGconn *c, char out[64])
     PGresult *r = PQexec(c, "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), "
                             "'')) FROM (SELECT area, period, mesure, sexe, age, statut, origine, "
                             "problematique, partenaire, mode, lvl, freq, pstart, num, den, value, "
-                            "nposts, obs_status FROM indicator) t");
+                            "nposts, obs_status FROM indicator_now) t");
     assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
     snprintf(out, 64, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
@@ -186,7 +186,7 @@ static void test_month_end_burst(void **state)
     /* The refreshes of 32 concurrent uploads equal one full recompute, row by row. */
     char before[64], after[64];
     indicators_digest(c, before);
-    long cells = it_sql_long(c, "SELECT count(*) FROM indicator");
+    long cells = it_sql_long(c, "SELECT count(*) FROM indicator_now");
     assert_true(cells > 0);
     assert_int_equal(it_cli(&S, NULL, 0, (const char *const[]){"aggregate", NULL}),
                      0);

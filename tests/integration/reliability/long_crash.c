@@ -248,7 +248,7 @@ static void check_stored(void)
 
 static const char SQL_SNAP[] =
     "CREATE TABLE %s AS SELECT area, period, mesure, sexe, age, statut, origine, problematique,"
-    " partenaire, mode, lvl, freq, pstart, num, den, value, nposts, obs_status FROM indicator";
+    " partenaire, mode, lvl, freq, pstart, num, den, value, nposts, obs_status FROM indicator_now";
 
 /* The indicators as the uploads refreshed them against `iscgobs aggregate`, row by row. */
 static void check_indicators(void)

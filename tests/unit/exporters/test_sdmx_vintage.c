@@ -1,7 +1,8 @@
 /* test_sdmx_vintage.c: the statements exp_source_init builds to read a run (no database: the
  * text only). For every layout (dimension at observation), both period rules and the longest
  * key filters, every statement is complete (nothing cut by a buffer) and reads the run by the
- * historical filter. Reading runs against PostgreSQL is tested in
+ * historical filter; which publication states are older than others (exp_state_older).
+ * Reading runs against PostgreSQL is tested in
  * tests/integration/exporters/test_sdmx.c. */
 #include "testutil.h"
 
@@ -68,10 +69,35 @@ static void test_statements_complete(void **state)
     }
 }
 
+/* A run is never recorded after a newer one: which states are older. */
+static void test_state_older(void **state)
+{
+    (void)state;
+    const char *k = "|2026-12|k=5|lock=2";
+    char a[128], b[128];
+#define S2(x, y) (snprintf(a, sizeof a, "%s%s", x, k), snprintf(b, sizeof b, "%s%s", y, k))
+    S2("2025:3,2026:7", "2025:3,2026:8");
+    assert_true(exp_state_older(a, b));  /* a later generation of 2026 */
+    assert_false(exp_state_older(b, a));
+    S2("2025:3,2026:7", "2025:3,2026:7");
+    assert_false(exp_state_older(a, b)); /* the same state */
+    S2("2026:7", "2025:1,2026:7");
+    assert_true(exp_state_older(a, b));  /* a year a has not seen yet */
+    S2("2025:10,2026:7", "2025:9,2026:70");
+    assert_true(exp_state_older(a, b));  /* numbers, not text: 7 < 70 */
+    S2("", "");
+    assert_false(exp_state_older(a, b)); /* nothing published yet on either side */
+#undef S2
+    assert_true(exp_state_older("2026:7|2026-11|k=5", "2026:7|2026-12|k=5")); /* earlier month */
+    assert_false(exp_state_older("2026:7|2026-12|k=5", "2026:7|2026-11|k=5"));
+    assert_false(exp_state_older("garbage", "2026:7|2026-12|k=5")); /* unparsable: not older */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_statements_complete),
+        cmocka_unit_test(test_state_older),
     };
     return cmocka_run_group_tests_name("sdmx_vintage", tests, sdmx_model_setup, NULL);
 }
