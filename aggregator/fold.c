@@ -25,15 +25,9 @@
 static const char SQL_LOCK_FOLD[] = "SELECT pg_advisory_xact_lock(72433, 0)";
 static const char SQL_LOCK_SHARED[] = "SELECT pg_advisory_xact_lock_shared(72431, 0)";
 
+/* The batch being folded: agg_pending's columns, one row per cell. */
 static const char SQL_TEMP[] =
-    "CREATE TEMP TABLE IF NOT EXISTS agg_fold_t ("
-    " area text COLLATE \"C\", period text COLLATE \"C\", mesure text COLLATE \"C\","
-    " sexe text COLLATE \"C\", age text COLLATE \"C\", statut text COLLATE \"C\","
-    " origine text COLLATE \"C\", problematique text COLLATE \"C\","
-    " partenaire text COLLATE \"C\", mode text COLLATE \"C\","
-    " lvl char(1), freq char(1), pstart date, dnum bigint, dden bigint, dposts int,"
-    " obs_status char(1))"
-    " ON COMMIT DELETE ROWS";
+    "CREATE TEMP TABLE IF NOT EXISTS agg_fold_t (LIKE agg_pending) ON COMMIT DELETE ROWS";
 
 /* Take the pending rows, summed per cell. */
 static const char SQL_TAKE[] =

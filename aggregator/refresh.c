@@ -22,9 +22,6 @@
 #include "db.h"
 #include "log.h"
 
-#define KEYCOLS AGG_KEYCOLS
-#define KEYJOIN AGG_KEYJOIN
-
 /* Taken shared by every upload's refresh, exclusively by a full recompute, a register
  * refresh and the refresh that extends agg_window (so that nobody else writes post cells of
  * other posts meanwhile). Then one lock per post: the post's cells are written by one
@@ -56,7 +53,7 @@ static const char SQL_EXTEND_WINDOW[] =
 /* A step: the computed cells (the query of an aggregator/sql file, $1..$5) against the stored
  * post cells of the same scope ($6 measures), the differences into agg_delta as step $7. */
 static const char SQL_STEP_HEAD[] =
-    "INSERT INTO agg_delta (" KEYCOLS ", lvl, freq, pstart, num, den, value, obs_status,"
+    "INSERT INTO agg_delta (" AGG_KEYCOLS ", lvl, freq, pstart, num, den, value, obs_status,"
     " present, dnum, dden, dposts, step)"
     " WITH n AS (\n";
 static const char SQL_STEP_TAIL[] =
@@ -65,25 +62,25 @@ static const char SQL_STEP_TAIL[] =
     " WHERE lvl = 'P' AND ($1::text IS NULL OR area = $1::text) AND mesure = ANY($6::text[])"
     "   AND pstart >= $2::date AND pstart < $3::date"
     "   AND ($4::text[] IS NULL OR period = ANY($4::text[])))"
-    " SELECT " KEYCOLS ", coalesce(n.lvl, o.lvl), coalesce(n.freq, o.freq),"
+    " SELECT " AGG_KEYCOLS ", coalesce(n.lvl, o.lvl), coalesce(n.freq, o.freq),"
     "   coalesce(n.pstart, o.pstart), n.num, n.den, n.value, n.obs_status, n.num IS NOT NULL,"
     "   coalesce(n.num, 0) - coalesce(o.num, 0),"
     "   CASE WHEN agg_is_pct(mesure) THEN coalesce(n.den, 0) - coalesce(o.den, 0) END,"
     "   (n.num IS NOT NULL)::int - (o.num IS NOT NULL)::int, $7::int"
-    " FROM n FULL JOIN o USING (" KEYCOLS ")"
+    " FROM n FULL JOIN o USING (" AGG_KEYCOLS ")"
     " WHERE n.num IS DISTINCT FROM o.num OR n.den IS DISTINCT FROM o.den"
     "    OR n.obs_status IS DISTINCT FROM o.obs_status";
 
 /* Write the post rows of step $1 that changed. */
 static const char SQL_POST_DELETE[] =
     "DELETE FROM indicator i USING agg_delta d"
-    " WHERE d.step = $1::int AND NOT d.present AND " KEYJOIN;
+    " WHERE d.step = $1::int AND NOT d.present AND " AGG_KEYJOIN;
 static const char SQL_POST_UPSERT[] =
-    "INSERT INTO indicator AS i (" KEYCOLS ", lvl, freq, pstart, num, den, value, nposts,"
+    "INSERT INTO indicator AS i (" AGG_KEYCOLS ", lvl, freq, pstart, num, den, value, nposts,"
     " obs_status, updated_at)"
-    " SELECT " KEYCOLS ", lvl, freq, pstart, num, den, value, 1, obs_status, now()"
+    " SELECT " AGG_KEYCOLS ", lvl, freq, pstart, num, den, value, 1, obs_status, now()"
     " FROM agg_delta WHERE step = $1::int AND present"
-    " ON CONFLICT (" KEYCOLS ") DO UPDATE SET num = EXCLUDED.num, den = EXCLUDED.den,"
+    " ON CONFLICT (" AGG_KEYCOLS ") DO UPDATE SET num = EXCLUDED.num, den = EXCLUDED.den,"
     "   value = EXCLUDED.value, obs_status = EXCLUDED.obs_status, updated_at = EXCLUDED.updated_at";
 
 /* The area rows of every post row changed, as (area, lvl) pairs: département, région, FR. */
@@ -96,7 +93,7 @@ static const char SQL_POST_UPSERT[] =
 /* The changes of the area rows, appended to agg_pending (no row shared with another upload:
  * fold.c adds them to the area rows in batches; readers see indicator_now, the sum). */
 static const char SQL_AREA_PENDING[] =
-    "INSERT INTO agg_pending (" KEYCOLS ", lvl, freq, pstart, dnum, dden, dposts, obs_status)"
+    "INSERT INTO agg_pending (" AGG_KEYCOLS ", lvl, freq, pstart, dnum, dden, dposts, obs_status)"
     " SELECT a.area, d.period, d.mesure, d.sexe, d.age, d.statut, d.origine, d.problematique,"
     "   d.partenaire, d.mode, a.lvl, d.freq, d.pstart, sum(d.dnum)::bigint, sum(d.dden)::bigint,"
     "   sum(d.dposts)::int, agg_obs_status(d.pstart, d.freq, $1::int)"
@@ -104,8 +101,8 @@ static const char SQL_AREA_PENDING[] =
     " GROUP BY a.area, a.lvl, d.period, d.mesure, d.sexe, d.age, d.statut, d.origine,"
     "   d.problematique, d.partenaire, d.mode, d.freq, d.pstart";
 
-/* One more generation for every year touched: the one row uploads of a year share, last
- * before COMMIT (its lock is held the shortest time). */
+/* One more generation for every year touched: the one row the uploads of a year still
+ * share, written last in the refresh (only the audit row follows before COMMIT). */
 static const char SQL_GEN_BUMP[] =
     "INSERT INTO agg_generation AS g (year, gen)"
     " SELECT DISTINCT extract(year FROM pstart)::int, 1 FROM agg_delta ORDER BY 1"
