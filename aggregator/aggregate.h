@@ -36,6 +36,13 @@ obs_status agg_fold(PGconn *c, long *rows, obs_err *e);
 obs_status agg_refresh_post_month(PGconn *c, const char *post, const char *period,
                                   obs_err *e);
 
+/* The upload's hook before its transaction (col_store_set_prepare): when the month of period
+ * ("YYYY-MM-01") is not yet in agg_window, open it (the register cells of every post for its
+ * year) in a short transaction of its own under the exclusive refresh lock. Without it, the
+ * first uploads of a new month would each take that lock for their whole transaction, one
+ * after the other (the month-start burst). Outside any transaction; idempotent. */
+obs_status agg_refresh_open_month(PGconn *c, const char *period, obs_err *e);
+
 /* Full recompute, in one transaction, of every cell of the years from_year .. to_year
  * (0, 0: every year with a grid; cells of other years are then deleted too), from the
  * contacts, grids and post register; blocks uploads meanwhile. */

@@ -15,27 +15,32 @@
 #include "protect.h"
 #include "ref.h"
 
-/* The cells a view may see, with the current observation status, in key order. */
-static const char SQL_SELECT[] =
-    "SELECT " AGG_CELLCOLS ", agg_obs_status(pstart, freq, $13::int), lvl"
-    " FROM indicator_now"
-    " WHERE ($1::text[] IS NULL OR mesure = ANY($1::text[]))"
-    "   AND ($2::text[] IS NULL OR area = ANY($2::text[]))"
-    "   AND ($3::text[] IS NULL OR period = ANY($3::text[]))"
-    "   AND ($4::text[] IS NULL OR sexe = ANY($4::text[]))"
-    "   AND ($5::text[] IS NULL OR age = ANY($5::text[]))"
-    "   AND ($6::text[] IS NULL OR statut = ANY($6::text[]))"
-    "   AND ($7::text[] IS NULL OR origine = ANY($7::text[]))"
-    "   AND ($8::text[] IS NULL OR problematique = ANY($8::text[]))"
-    "   AND ($9::text[] IS NULL OR partenaire = ANY($9::text[]))"
-    "   AND ($10::text[] IS NULL OR mode = ANY($10::text[]))"
-    "   AND ($11::date IS NULL OR pstart >= $11::date)"
-    "   AND ($12::date IS NULL OR agg_period_end(pstart, freq) <= $12::date)"
-    "   AND CASE $14::text WHEN 'analyst' THEN true"
-    "                      WHEN 'own' THEN area = $15::text"
-    "                      ELSE lvl <> 'P' END"
-    " ORDER BY area, period, mesure, sexe, age, statut, origine, problematique, partenaire, mode"
-    " LIMIT $16::bigint";
+/* The cells a view may see, with the current observation status, in key order, from the
+ * source view: indicator_areas_now for the public (area rows only: the post rows are not
+ * scanned, migration 015), indicator_now for analysts and a post's own cells. */
+#define SQL_SELECT_FROM(source)                                                               \
+    "SELECT " AGG_CELLCOLS ", agg_obs_status(pstart, freq, $13::int), lvl"                    \
+    " FROM " source                                                                           \
+    " WHERE ($1::text[] IS NULL OR mesure = ANY($1::text[]))"                                 \
+    "   AND ($2::text[] IS NULL OR area = ANY($2::text[]))"                                   \
+    "   AND ($3::text[] IS NULL OR period = ANY($3::text[]))"                                 \
+    "   AND ($4::text[] IS NULL OR sexe = ANY($4::text[]))"                                   \
+    "   AND ($5::text[] IS NULL OR age = ANY($5::text[]))"                                    \
+    "   AND ($6::text[] IS NULL OR statut = ANY($6::text[]))"                                 \
+    "   AND ($7::text[] IS NULL OR origine = ANY($7::text[]))"                                \
+    "   AND ($8::text[] IS NULL OR problematique = ANY($8::text[]))"                          \
+    "   AND ($9::text[] IS NULL OR partenaire = ANY($9::text[]))"                             \
+    "   AND ($10::text[] IS NULL OR mode = ANY($10::text[]))"                                 \
+    "   AND ($11::date IS NULL OR pstart >= $11::date)"                                       \
+    "   AND ($12::date IS NULL OR agg_period_end(pstart, freq) <= $12::date)"                 \
+    "   AND CASE $14::text WHEN 'analyst' THEN true"                                          \
+    "                      WHEN 'own' THEN area = $15::text"                                  \
+    "                      ELSE lvl <> 'P' END"                                               \
+    " ORDER BY area, period, mesure, sexe, age, statut, origine, problematique, partenaire,"  \
+    "   mode"                                                                                 \
+    " LIMIT $16::bigint"
+static const char SQL_SELECT[] = SQL_SELECT_FROM("indicator_now");
+static const char SQL_SELECT_PUBLIC[] = SQL_SELECT_FROM("indicator_areas_now");
 
 const char *agg_unit(const char *m)
 {
@@ -197,7 +202,8 @@ static obs_status run_select(PGconn *c, const agg_query *q, const char *who, con
     PGresult *r = NULL;
     *out = NULL;
     *n = 0;
-    obs_status rc = obs_db_exec(c, SQL_SELECT, 16, p, &r, e);
+    int pub = strcmp(who, "public") == 0;
+    obs_status rc = obs_db_exec(c, pub ? SQL_SELECT_PUBLIC : SQL_SELECT, 16, p, &r, e);
     if (rc)
         return rc;
     size_t rows = (size_t)PQntuples(r);

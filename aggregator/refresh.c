@@ -178,6 +178,37 @@ static obs_status register_year(PGconn *c, int year, int stepno, obs_err *e)
     return step(c, &s, stepno, e);
 }
 
+/* The transaction of agg_refresh_open_month: under the exclusive lock, a statement that sees
+ * what committed while it waited (a month opened meanwhile adds no row: nothing to do). */
+static obs_status open_tx(PGconn *c, void *arg, obs_err *e)
+{
+    const char *period = arg;
+    PGresult *r = NULL;
+    obs_status rc = prepare(c, e);
+    if (rc == OBS_OK)
+        rc = obs_db_run(c, SQL_LOCK_EXCL, e);
+    if (rc == OBS_OK)
+        rc = obs_db_exec(c, SQL_EXTEND_WINDOW, 1, (const char *[]){period}, &r, e);
+    if (rc)
+        return rc;
+    int grew = strcmp(PQcmdTuples(r), "0") != 0;
+    PQclear(r);
+    if (grew && (rc = register_year(c, (int)strtol(period, NULL, 10), 0, e)) == OBS_OK)
+        rc = finish(c, e);
+    return rc;
+}
+
+obs_status agg_refresh_open_month(PGconn *c, const char *period, obs_err *e)
+{
+    PGresult *r = NULL;
+    obs_status rc = obs_db_exec(c, SQL_IN_WINDOW, 1, (const char *[]){period}, &r, e);
+    if (rc)
+        return rc;
+    int open = PQntuples(r) > 0;
+    PQclear(r);
+    return open ? OBS_OK : obs_db_tx(c, open_tx, (void *)period, e);
+}
+
 obs_status agg_refresh_post_month(PGconn *c, const char *post, const char *period, obs_err *e)
 {
     int year = 0, month = 0;
@@ -192,7 +223,9 @@ obs_status agg_refresh_post_month(PGconn *c, const char *post, const char *perio
     int extend = PQntuples(r) == 0;
     PQclear(r);
     /* Growing agg_window writes register cells of every post: exclusive. Decided before
-     * taking the lock (never upgrade a lock); a second look under the lock is harmless. */
+     * taking the lock (never upgrade a lock); a second look under the lock is harmless.
+     * Uploads open their month beforehand (agg_refresh_open_month, its own transaction), so
+     * this is the rare case of a window shrunk meanwhile (a recompute), or a caller without. */
     rc = obs_db_run(c, extend ? SQL_LOCK_EXCL : SQL_LOCK_SHARED, e);
     if (rc == OBS_OK)
         rc = obs_db_exec(c, SQL_LOCK_POST, 1, (const char *[]){post}, NULL, e);

@@ -7,6 +7,8 @@
 #   BENCH_ROUNDS=3    rounds of the collector's measurement (the best of each side is kept)
 #   BENCH_ONLY=burst  only the month-end burst (bench/burst.sh: refresh on vs off, reads)
 #   BENCH_ONLY=aggregate  only the aggregator's figures (a year loaded in bulk, one round)
+#   BENCH_ONLY=growth  only the growth table (bench/growth.sh: 450 / 1,000 posts, 3 years);
+#   BENCH_GROWTH=0     a full run without it (it takes about a quarter of an hour)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -70,8 +72,8 @@ rounds=${BENCH_ROUNDS:-3}
 {
 echo "# iscgobs bench, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, demo year $year, $posts posts"
 echo
-if [ "${BENCH_ONLY:-}" = burst ]; then
-  BENCH_WORK=$work bench/burst.sh
+if [ "${BENCH_ONLY:-}" = burst ] || [ "${BENCH_ONLY:-}" = growth ]; then
+  BENCH_WORK=$work "bench/$BENCH_ONLY.sh"
   exit 0
 fi
 [ "${BENCH_ONLY:-}" = aggregate ] && rounds=1
@@ -130,9 +132,10 @@ fi
 # Later stages add their measurements here (they need the loaded year); the server now
 # refreshes indicators inside each upload, as in production.
 start_server
-for extra in bench/aggregate.sh bench/sdmx.sh bench/burst.sh; do
+for extra in bench/aggregate.sh bench/sdmx.sh bench/burst.sh bench/growth.sh; do
   if [ "${BENCH_ONLY:-}" = collector ]; then break; fi
   if [ "${BENCH_ONLY:-}" = aggregate ] && [ "$extra" != bench/aggregate.sh ]; then continue; fi
+  if [ "$extra" = bench/growth.sh ] && [ "${BENCH_GROWTH:-1}" = 0 ]; then continue; fi
   if [ "$extra" = bench/burst.sh ]; then stop_server; fi
   if [ -x "$extra" ]; then BENCH_WORK=$work BENCH_ADMIN=$admin "$extra"; fi
 done

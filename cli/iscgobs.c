@@ -114,8 +114,10 @@ static int cmd_serve(int argc, char **argv)
     if (c == NULL || obs_db_ready(c, &e) || col_keys_setup(c, cfg.key_file, &e))
         return obs_arg_fail(&e);
     cli_publication_serve_setup(cfg.signing_key_file);
-    if (cfg.refresh) /* indicators refreshed inside each upload (ISCGOBS_REFRESH=sync) */
+    if (cfg.refresh) { /* indicators refreshed inside each upload (ISCGOBS_REFRESH=sync) */
+        col_store_set_prepare(agg_refresh_open_month);
         col_store_set_hook(after_store);
+    }
 
     /* Block the stop signals in every thread; this one waits for them. */
     sigset_t stop;

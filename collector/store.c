@@ -15,10 +15,16 @@
 #include "ref.h"
 
 static col_after_store_fn after_store;
+static col_before_store_fn before_store;
 
 void col_store_set_hook(col_after_store_fn fn)
 {
     after_store = fn;
+}
+
+void col_store_set_prepare(col_before_store_fn fn)
+{
+    before_store = fn;
 }
 
 /* Serialises uploads of one post-month (two concurrent corrections queue up here), then, in
@@ -308,7 +314,9 @@ obs_status col_store(PGconn *c, const col_grid *g, const col_upload_meta *m, col
     j.day0 = (int32_t)(obs_days_from_civil(g->year, g->month, 1) - PG_EPOCH_DAYS - 1);
     memset(r, 0, sizeof *r);
     snprintf(r->sha256, sizeof r->sha256, "%s", m->sha256);
-    obs_status rc = obs_db_tx_begun_by_fn(c, store_tx, &j, e);
+    obs_status rc = before_store ? before_store(c, j.period, e) : OBS_OK;
+    if (rc == OBS_OK)
+        rc = obs_db_tx_begun_by_fn(c, store_tx, &j, e);
     if (rc == OBS_OK && r->outcome != COL_UNCHANGED)
         obs_log(OBS_LOG_INFO, "grid.stored", "post=%s period=%.7s version=%d rows=%zu", g->post,
                 j.period, r->version, g->n);

@@ -36,6 +36,11 @@ typedef obs_status (*col_after_store_fn)(PGconn *c, const char *post, const char
                                          obs_err *e);
 void col_store_set_hook(col_after_store_fn fn);
 
+/* Called before the upload's transaction, outside any (the aggregator opens the month in its
+ * window). A failure refuses the upload, nothing stored. */
+typedef obs_status (*col_before_store_fn)(PGconn *c, const char *period, obs_err *e);
+void col_store_set_prepare(col_before_store_fn fn);
+
 /* Store g in one transaction (retried on serialization failures): replace the post-month's
  * rows with COPY, record the version and the audit entry, run the hook, COMMIT. A byte-for-
  * byte identical upload changes nothing and returns COL_UNCHANGED with the stored receipt.
