@@ -118,6 +118,10 @@ static obs_status load_year(PGconn *c, int year, agg_cell **out, size_t *n, obs_
     if ((rc = obs_db_exec(c, SQL_YEAR_CURSOR, 2, p, NULL, e)))
         goto fail;
     for (;;) {
+        if (agg_warm_stopping() && agg_warm_is_self()) { /* serve stops: no need to finish */
+            rc = obs_fail(e, OBS_ERR_INTERNAL, "E_STOPPING", "arrêt du service en cours");
+            goto fail;
+        }
         if ((rc = obs_db_exec(c, SQL_YEAR_FETCH, 0, NULL, &r, e)))
             goto fail;
         size_t rows = (size_t)PQntuples(r);

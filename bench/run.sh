@@ -32,6 +32,7 @@ cleanup() {
   scripts/pg.sh stop "$work/pg"
   # the burst's server log (uploads, folds, protections) is kept beside the reports
   [ -f "$work/burst/server.log" ] && cp "$work/burst/server.log" bench/out/burst-server.log
+  [ -f "$work/server.log" ] && cp "$work/server.log" bench/out/bench-server.log
   rm -rf "$work"
 }
 trap cleanup EXIT

@@ -35,9 +35,12 @@ printf '| what | requests/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|\
 printf '| GET /sdmx/ping (static 1 KiB) | %s | %s | %s | %s |\n' "$st_rps" "$st_p50" "$st_p99" "$st_err"
 printf '| GET /sdmx/data/... one series, SDMX-CSV | %s | %s | %s | %s |\n' "$sd_rps" "$sd_p50" "$sd_p99" "$sd_err"
 # requests/s counts 2xx answers only; any error makes the comparison meaningless.
+# The report says so and the later stages still run (an abort lost a whole run's burst and
+# growth figures for 2 closed connections out of 450,000 requests).
 if [ "$st_err" -gt 0 ] || [ "$sd_err" -gt 0 ]; then
-  echo "bench/sdmx.sh: $st_err errors on /sdmx/ping, $sd_err on the SDMX-CSV series (non-2xx answers or closed connections): not a valid measurement" >&2
-  exit 1
+  printf '
+**not a valid comparison**: %s errors on /sdmx/ping, %s on the SDMX-CSV series (non-2xx answers or closed connections; the server log is kept in bench/out/bench-server.log)
+' "$st_err" "$sd_err"
 fi
 printf '\nratio SDMX-CSV / static = **%.2f** (target >= 0.5); first query after loading (publication run of the year): %.2f s\n\n' \
   "$(echo "$sd_rps / $st_rps" | bc -l)" "$first_s"
