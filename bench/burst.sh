@@ -36,21 +36,9 @@ admin=$("$BIN" user add --role admin --name burst 2>/dev/null)
 year=$(awk -F';' 'NR == 2 { print substr($3, 1, 4) }' "$BENCH_WORK/demo/manifest.csv")
 base="http://$ISCGOBS_LISTEN"
 
-start() {
-  "$BIN" serve </dev/null >>"$w/server.log" 2>&1 &
-  echo $! >"$w/server.pid"
-  for _ in $(seq 1 100); do curl -fsS "$base/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-}
-stop() {
-  local pid
-  pid=$(cat "$w/server.pid")
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  rm -f "$w/server.pid"
-}
+. bench/server.sh
 # On any exit: the background reader and sampler stopped too (they hold the report's pipe).
 trap 'touch "$w/stop" "$w/stop_sampler"; wait; [ -f "$w/server.pid" ] && stop' EXIT
-hwm() { awk '/VmHWM/ { print int($2 / 1024) }' "/proc/$(cat "$w/server.pid")/status"; }
 files_of() { awk -F';' -v p="$year-$1" -v d="$BENCH_WORK/demo" '$3 == p { print d "/" $1 }' \
   "$BENCH_WORK/demo/manifest.csv"; }
 pct() { sort -n "$1" | awk -v p="$2" '{ v[NR] = $1 } END { if (NR == 0) { print "-"; exit }

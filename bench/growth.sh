@@ -31,20 +31,8 @@ base="http://$ISCGOBS_LISTEN"
 year=$(( $(date +%Y) - 1 ))
 now() { date +%s.%N; }
 
-start() {
-  "$BIN" serve </dev/null >>"$w/server.log" 2>&1 &
-  echo $! >"$w/server.pid"
-  for _ in $(seq 1 100); do curl -fsS "$base/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-}
-stop() {
-  local pid
-  pid=$(cat "$w/server.pid")
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 1 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  rm -f "$w/server.pid"
-}
+. bench/server.sh
 trap '[ -f "$w/server.pid" ] && stop' EXIT
-hwm() { awk '/VmHWM/ { print int($2 / 1024) }' "/proc/$(cat "$w/server.pid")/status"; }
 
 # One store: name, posts, years (the last one is $year). Prints one line of figures:
 # name contacts load_s recompute_ms refresh_ms protect_ms sdmx_first_ms report_p50_ms rss_mib
