@@ -178,22 +178,30 @@ static obs_status register_year(PGconn *c, int year, int stepno, obs_err *e)
     return step(c, &s, stepno, e);
 }
 
-/* The transaction of agg_refresh_open_month: under the exclusive lock, a statement that sees
- * what committed while it waited (a month opened meanwhile adds no row: nothing to do). */
+/* Under the exclusive lock: extend agg_window to period and, when it grew, write the register
+ * cells of every post for its year (step 0). A statement that sees what committed while the
+ * lock was awaited: a month opened meanwhile adds no row, *grew 0, nothing written. */
+static obs_status extend_window(PGconn *c, const char *period, int *grew, obs_err *e)
+{
+    PGresult *r = NULL;
+    obs_status rc = obs_db_exec(c, SQL_EXTEND_WINDOW, 1, (const char *[]){period}, &r, e);
+    if (rc)
+        return rc;
+    *grew = strcmp(PQcmdTuples(r), "0") != 0;
+    PQclear(r);
+    return *grew ? register_year(c, (int)strtol(period, NULL, 10), 0, e) : OBS_OK;
+}
+
+/* The transaction of agg_refresh_open_month. */
 static obs_status open_tx(PGconn *c, void *arg, obs_err *e)
 {
-    const char *period = arg;
-    PGresult *r = NULL;
+    int grew = 0;
     obs_status rc = prepare(c, e);
     if (rc == OBS_OK)
         rc = obs_db_run(c, SQL_LOCK_EXCL, e);
     if (rc == OBS_OK)
-        rc = obs_db_exec(c, SQL_EXTEND_WINDOW, 1, (const char *[]){period}, &r, e);
-    if (rc)
-        return rc;
-    int grew = strcmp(PQcmdTuples(r), "0") != 0;
-    PQclear(r);
-    if (grew && (rc = register_year(c, (int)strtol(period, NULL, 10), 0, e)) == OBS_OK)
+        rc = extend_window(c, arg, &grew, e);
+    if (rc == OBS_OK && grew)
         rc = finish(c, e);
     return rc;
 }
@@ -229,15 +237,9 @@ obs_status agg_refresh_post_month(PGconn *c, const char *post, const char *perio
     rc = obs_db_run(c, extend ? SQL_LOCK_EXCL : SQL_LOCK_SHARED, e);
     if (rc == OBS_OK)
         rc = obs_db_exec(c, SQL_LOCK_POST, 1, (const char *[]){post}, NULL, e);
-    if (rc == OBS_OK && extend) {
-        rc = obs_db_exec(c, SQL_EXTEND_WINDOW, 1, (const char *[]){period}, &r, e);
-        if (rc == OBS_OK) {
-            int grew = strcmp(PQcmdTuples(r), "0") != 0;
-            PQclear(r);
-            if (grew)
-                rc = register_year(c, year, 0, e);
-        }
-    }
+    int grew = 0;
+    if (rc == OBS_OK && extend)
+        rc = extend_window(c, period, &grew, e);
     if (rc)
         return rc;
 
