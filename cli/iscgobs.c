@@ -129,14 +129,16 @@ static int cmd_serve(int argc, char **argv)
 
     cli_add_routes();
     agg_warm_on_round(exp_vintage_publish_background); /* SDMX runs follow the rounds */
-    if (agg_warm_start(&e) || obs_http_start(&cfg, &e)) {
+    if (obs_audit_chainer_start(&e) || agg_warm_start(&e) || obs_http_start(&cfg, &e)) {
         agg_warm_stop();
+        obs_audit_chainer_stop();
         col_keys_teardown();
         return obs_arg_fail(&e);
     }
     if (col_retention_start(cfg.retention_months, &e)) {
         obs_http_stop(0);
         agg_warm_stop();
+        obs_audit_chainer_stop();
         col_keys_teardown();
         return obs_arg_fail(&e);
     }
@@ -148,6 +150,7 @@ static int cmd_serve(int argc, char **argv)
     col_retention_stop();
     obs_http_stop(10);
     agg_warm_stop();
+    obs_audit_chainer_stop(); /* after the last upload: what it left is chained */
     col_keys_teardown();
     agg_publish_reset();
     obs_db_disconnect();

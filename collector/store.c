@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "crypto.h"
 #include "date.h"
 #include "db.h"
@@ -30,10 +31,13 @@ void col_store_set_prepare(col_before_store_fn fn)
 /* Serialises uploads of one post-month (two concurrent corrections queue up here), then, in
  * a snapshot taken after the lifecycle guard (OBS_GUARD_SQL_SHARED, the statement before),
  * reads the current key and whether the month was purged (a rotation or a purge that
- * committed while the upload waited is seen here). */
+ * committed while the upload waited is seen here). The upload's audit entry is chained after
+ * its commit (iscgobs.audit_defer, migration 016): the chain's lock is not held across the
+ * COMMIT, so uploads do not flush the WAL one at a time. */
 static const char SQL_LOCK[] =
     "SELECT pg_advisory_xact_lock(hashtext($1 || '/' || $2)),"
-    " (SELECT id FROM pseudonym_key WHERE retired_at IS NULL), " COL_SQL_FROZEN("$2::date");
+    " (SELECT id FROM pseudonym_key WHERE retired_at IS NULL), " COL_SQL_FROZEN("$2::date") ","
+    " set_config('iscgobs.audit_defer', 'on', true)";
 
 static const char SQL_CURRENT[] =
     "SELECT version, rows, persons, on_time,"
@@ -317,8 +321,10 @@ obs_status col_store(PGconn *c, const col_grid *g, const col_upload_meta *m, col
     obs_status rc = before_store ? before_store(c, j.period, e) : OBS_OK;
     if (rc == OBS_OK)
         rc = obs_db_tx_begun_by_fn(c, store_tx, &j, e);
-    if (rc == OBS_OK && r->outcome != COL_UNCHANGED)
+    if (rc == OBS_OK && r->outcome != COL_UNCHANGED) {
+        obs_audit_chain_kick(); /* its audit entry, written unchained (SQL_LOCK) */
         obs_log(OBS_LOG_INFO, "grid.stored", "post=%s period=%.7s version=%d rows=%zu", g->post,
                 j.period, r->version, g->n);
+    }
     return rc;
 }

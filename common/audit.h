@@ -1,5 +1,6 @@
 /* audit.h: the tamper-evident audit chain (migrations/005_audit_chain.sql appends and chains
- * every INSERT INTO audit_log; this module recomputes the chain in C and serves it to
+ * every INSERT INTO audit_log, 016 lets uploads be chained just after their commit; audit.c
+ * recomputes the chain in C, chains the uploads' entries after their commit and serves it to
  * administrators). The canonical hash input is documented in docs/reliability.md. */
 #ifndef OBS_AUDIT_H
 #define OBS_AUDIT_H
@@ -26,6 +27,7 @@ typedef struct obs_audit_check {
     long long broken_seq;  /* 0 when the chain holds; else the first broken entry's seq */
     long long broken_id;   /* and its id */
     char why[160];         /* what is wrong with it, in French */
+    long long unchained;   /* entries not chained yet (migration 016), not verified */
 } obs_audit_check;
 
 /* Recompute the whole chain in order of seq (batches of 1000 rows): each entry's hash from its
@@ -43,5 +45,19 @@ obs_status obs_audit_verify(PGconn *c, long long anchor_seq, const char *anchor_
 obs_status obs_audit_append(PGconn *c, const char *actor, const char *action,
                             const char *target, const char *outcome, const char *detail,
                             obs_err *e);
+
+/* Chain the entries written unchained (the uploads', iscgobs.audit_defer: migration 016) that
+ * committed before this call, in order of id; *chained (may be NULL) is how many. On a
+ * standby, nothing (the primary chains). OBS_ERR_DB when the function cannot run. */
+obs_status obs_audit_chain(PGconn *c, long long *chained, obs_err *e);
+
+/* serve's chainer: a thread that chains what uploads left unchained, at most
+ * every OBS_AUDIT_CHAIN_MS after obs_audit_chain_kick (called after an upload's COMMIT), and
+ * every few seconds anyway (entries left by a failure or a previous process). kick is a no-op
+ * when the thread is not running (commands, tests). */
+enum { OBS_AUDIT_CHAIN_MS = 250 };
+obs_status obs_audit_chainer_start(obs_err *e);
+void obs_audit_chain_kick(void);
+void obs_audit_chainer_stop(void);
 
 #endif

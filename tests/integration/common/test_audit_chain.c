@@ -4,7 +4,8 @@
  * `iscgobs audit verify` finds the chain sound; one row edited with psql as the superuser
  * (append-only trigger disabled, as a hostile DBA would) makes verify fail naming that entry;
  * the whole chain rewritten from there passes verify alone and fails against the anchor kept
- * before; GET /api/v1/audit answers administrators only. */
+ * before; GET /api/v1/audit answers administrators only; uploads' entries, written unchained
+ * (migration 016), are chained by serve just after their commit. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -113,18 +115,78 @@ static void actions_are_chained_and_verified(void **state)
     /* two grid versions: two acknowledged changes, the unchanged upload wrote none */
     assert_int_equal(it_sql_long(c, "SELECT count(*) FROM audit_log WHERE action = 'grid.upload'"
                                     " AND outcome IN ('created', 'replaced')"), 2);
-    /* positions 1..n without gap, each linked to the one before */
+    char out[1024];
+    assert_int_equal(verify(NULL, out, sizeof out), 0);
+    assert_non_null(strstr(out, "chaîne intacte"));
+    /* positions 1..n without gap, each linked to the one before (verify chained the uploads'
+     * entries the server had not chained yet) */
     assert_int_equal(it_sql_long(c, "SELECT count(*) FROM audit_log a JOIN audit_log b"
                                     " ON b.seq = a.seq + 1 WHERE b.prev_hash <> a.hash"), 0);
     assert_int_equal(it_sql_long(c, "SELECT max(seq) - count(*) FROM audit_log"), 0);
     PQfinish(c);
-    char out[1024];
-    assert_int_equal(verify(NULL, out, sizeof out), 0);
-    assert_non_null(strstr(out, "chaîne intacte"));
     const char *head = strstr(out, "tête ");
     assert_non_null(head);
     snprintf(anchor, sizeof anchor, "%.*s", (int)strcspn(head + strlen("tête "), "\n"),
              head + strlen("tête "));
+    assert_int_equal(verify(anchor, out, sizeof out), 0);
+}
+
+/* SQL as the superuser that must fail (psql's status, 0 when it ran). */
+static int psql_fails(const char *sql)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "psql -X -q -v ON_ERROR_STOP=1 '%s' -c \"%s\" >/dev/null 2>&1", S.db_url, sql);
+    return system(cmd) != 0;
+}
+
+/* Migration 016: an upload's entry is written unchained and serve chains it just after the
+ * commit, without verify; an entry deferred while no server runs is chained by verify; the
+ * one UPDATE allowed sets the chain columns of an unchained entry and nothing else. */
+static void uploads_chained_after_commit(void **state)
+{
+    (void)state;
+    PGconn *c = it_db(&S);
+    long before = it_sql_long(c, "SELECT count(*) FROM audit_log");
+    /* four corrections of the month (the first test left valid_comma_utf8.csv): one entry each */
+    for (int i = 0; i < 4; i++)
+        put_grid(i % 2 ? "valid_comma_utf8.csv" : "valid_tab.csv", 200);
+    assert_int_equal(it_sql_long(c, "SELECT count(*) FROM audit_log") - before, 4);
+    long unchained = -1;
+    for (int i = 0; i < 100 && unchained != 0; i++) { /* at most 10 s; a few ms in practice */
+        unchained = it_sql_long(c, "SELECT count(*) FROM audit_log WHERE seq IS NULL");
+        if (unchained)
+            usleep(100 * 1000);
+    }
+    assert_int_equal(unchained, 0);
+    assert_int_equal(it_sql_long(c, "SELECT max(seq) - count(*) FROM audit_log"), 0);
+    assert_int_equal(it_sql_long(c, "SELECT count(*) FROM audit_log a JOIN audit_log b"
+                                    " ON b.seq = a.seq + 1 WHERE b.prev_hash <> a.hash"), 0);
+
+    /* a deferred entry with nobody to chain it (as after a crash): seq NULL until verify */
+    psql("BEGIN; SET LOCAL iscgobs.audit_defer = 'on';"
+         " INSERT INTO audit_log (actor, action, outcome) VALUES ('test', 'test.deferred', 'ok');"
+         " COMMIT");
+    long id = it_sql_long(c, "SELECT max(id) FROM audit_log WHERE action = 'test.deferred'");
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM audit_log WHERE id = %ld AND seq IS NULL", id);
+    assert_int_equal(it_sql_long(c, sql), 1);
+    /* the guard: no other column may change, and a chained entry never */
+    assert_true(psql_fails("BEGIN; SET LOCAL iscgobs.audit_chaining = 'on';"
+                           " UPDATE audit_log SET outcome = 'ko', seq = 0, prev_hash = '\\x00',"
+                           " hash = '\\x00' WHERE action = 'test.deferred'; COMMIT"));
+    assert_true(psql_fails("BEGIN; SET LOCAL iscgobs.audit_chaining = 'on';"
+                           " UPDATE audit_log SET seq = seq WHERE seq = 1; COMMIT"));
+    assert_true(psql_fails("DELETE FROM audit_log WHERE action = 'test.deferred'"));
+    assert_true(psql_fails("TRUNCATE audit_log"));
+    char out[1024];
+    assert_int_equal(verify(NULL, out, sizeof out), 0);
+    assert_non_null(strstr(out, "chaîne intacte"));
+    snprintf(sql, sizeof sql, "SELECT (seq = (SELECT max(seq) FROM audit_log))::int FROM audit_log"
+                              " WHERE id = %ld", id);
+    assert_int_equal(it_sql_long(c, sql), 1); /* chained last, the guard's tries left nothing */
+    PQfinish(c);
+    /* the anchor of the first test still holds: chaining appends, it never rewrites */
     assert_int_equal(verify(anchor, out, sizeof out), 0);
 }
 
@@ -227,6 +289,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(actions_are_chained_and_verified),
         cmocka_unit_test(route_admins_only),
+        cmocka_unit_test(uploads_chained_after_commit),
         cmocka_unit_test(edited_row_is_named),
     };
     int failed = cmocka_run_group_tests(tests, setup, teardown);
