@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "audit.h"
 #include "config.h"
 #include "crypto.h"
 #include "db.h"
@@ -154,6 +155,10 @@ int cli_cmd_backup(int argc, char **argv)
     snprintf(file, sizeof file, "%s/%s", dir, DUMP_NAME);
     snprintf(dbarg, sizeof dbarg, "--dbname=%s", obs_config_get()->database_url);
     char *dump[] = {"pg_dump", "--format=custom", "--no-owner", "--file", file, dbarg, NULL};
+    /* the uploads' audit entries committed so far chained first (migration 016): the dump's
+     * chain is whole up to then (on a standby, the primary's chaining is what it holds) */
+    if (rc == OBS_OK)
+        rc = obs_audit_chain(c, NULL, &e);
     if (rc == OBS_OK)
         rc = run_tool(dump, &e);
     if (rc == OBS_OK)
