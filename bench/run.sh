@@ -49,6 +49,9 @@ now() { date +%s.%N; }
 psqlq() { psql "$ISCGOBS_DATABASE_URL" -Atqc "$1"; }
 
 "$BIN" keygen --file "$ISCGOBS_KEY_FILE" 2>/dev/null
+# the publications' signing key (`export sdmx` signs its files), private to the run
+export ISCGOBS_SIGNING_KEY_FILE=$work/signing.key
+"$BIN" keygen --signing --file "$ISCGOBS_SIGNING_KEY_FILE" 2>/dev/null
 year=$(( $(date +%Y) - 1 ))
 "$BIN" demo --out "$work/demo" --posts "$posts" --year "$year" 2>/dev/null
 # Standard output too goes to the log: a server holding the pipe to tee open would keep the
